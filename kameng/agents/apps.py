@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AgentsConfig(AppConfig):
+    name = "kameng.agents"
+    verbose_name = "分销 Agents"

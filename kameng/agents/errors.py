@@ -1,0 +1,24 @@
+from kameng.errors import Conflict, DomainError, NotFound
+
+
+class AgentNotFound(NotFound):
+    code = "agent_not_found"
+
+
+class DepthLimitExceeded(DomainError):
+    code = "depth_limit_exceeded"
+    status = 422
+
+
+class AgentInactive(DomainError):
+    code = "agent_inactive"
+    status = 403
+
+
+class PriceOutOfBounds(DomainError):
+    code = "price_out_of_bounds"
+    status = 422
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"

@@ -1,0 +1,22 @@
+from decimal import Decimal, InvalidOperation
+
+from kameng.agents import services
+from kameng.commands import KamengCommand
+from kameng.errors import InvalidInput
+
+
+class Command(KamengCommand):
+    help = "Set what agents at a depth pay by default, as a fraction of face value (e.g. 0.95)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("depth", type=int)
+        parser.add_argument("name")
+        parser.add_argument("discount")
+
+    def handle(self, *args, depth: int, name: str, discount: str, **options) -> None:
+        try:
+            value = Decimal(discount)
+        except InvalidOperation as exc:
+            raise InvalidInput(f"not a fraction: {discount!r}") from exc
+        level = services.set_level(depth, name, value)
+        self.print_json({"depth": level.depth, "name": level.name, "discount": level.discount})

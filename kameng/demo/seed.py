@@ -1,0 +1,88 @@
+"""Demo data, loaded through the same services operators use.
+
+A platform operator, two suppliers, the agent chain agent1 → agent2 → agent3 with
+prepaid balances, 24 SKUs across game cards, phone top-up and video memberships,
+and a few thousand card codes.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from kameng.agents import services as agents
+from kameng.agents.models import Agent
+from kameng.catalog import services as catalog
+from kameng.catalog.models import Sku
+from kameng.supply import services as supply
+from kameng.supply.models import Supplier
+
+OPERATOR = ("operator", "kameng-demo")
+AGENTS = [
+    ("agent1", None, "10000.00"),
+    ("agent2", "agent1", "5000.00"),
+    ("agent3", "agent2", "2000.00"),
+]
+AGENT_PASSWORD = "kameng-demo"
+LEVELS = [(1, "一级代理", "0.9500"), (2, "二级代理", "0.9700"), (3, "推广者", "0.9850")]
+CODES_PER_CARD_SKU = 150
+
+# (category, product, [face values], kind)
+GOODS = [
+    ("游戏点卡", "腾讯Q币卡", ["10", "30", "50", "100"], Sku.Kind.CARD),
+    ("游戏点卡", "网易一卡通", ["15", "30", "50"], Sku.Kind.CARD),
+    ("游戏点卡", "完美一卡通", ["15", "30"], Sku.Kind.CARD),
+    ("游戏点卡", "Steam 充值卡", ["50", "100"], Sku.Kind.CARD),
+    ("话费充值", "中国移动话费直充", ["30", "50", "100"], Sku.Kind.DIRECT),
+    ("话费充值", "中国联通话费直充", ["30", "50", "100"], Sku.Kind.DIRECT),
+    ("视频会员", "爱奇艺黄金会员", ["25", "68", "248"], Sku.Kind.CARD),
+    ("视频会员", "腾讯视频VIP", ["30", "88"], Sku.Kind.CARD),
+    ("视频会员", "优酷VIP", ["25", "198"], Sku.Kind.CARD),
+]
+COST_RATIO = Decimal("0.92")  # suppliers sell to the platform at 92% of face value
+
+
+def seed_demo() -> dict:
+    """Load the demo once; a second run changes nothing and says so."""
+    if Agent.objects.filter(user__username="agent1").exists():
+        return {"seeded": False, "reason": "demo data already present"}
+    with transaction.atomic():
+        user_model = get_user_model()
+        user_model.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
+        for depth, name, discount in LEVELS:
+            agents.set_level(depth, name, Decimal(discount))
+        card_supplier = supply.create_supplier("星辰卡业", status=Supplier.Status.APPROVED)
+        direct_supplier = supply.create_supplier(
+            "速充通讯", mode=Supplier.Mode.API, status=Supplier.Status.APPROVED
+        )
+        card_skus = []
+        for category, product_name, faces, kind in GOODS:
+            product = catalog.create_product(category, product_name)
+            for face in faces:
+                sku = catalog.create_sku(product, f"{face}元", Decimal(face), kind=kind)
+                supplier = card_supplier if kind == Sku.Kind.CARD else direct_supplier
+                supply.set_offer(supplier, sku, sku.face_value * COST_RATIO)
+                if kind == Sku.Kind.CARD:
+                    card_skus.append(sku)
+        codes = 0
+        for sku in card_skus:
+            text = "\n".join(
+                f"{sku.pk:03d}{secrets.randbelow(10**12):012d},{secrets.token_hex(8).upper()}"
+                for _ in range(CODES_PER_CARD_SKU)
+            )
+            codes += supply.import_cards(card_supplier, sku, text, source_name="demo").imported
+        by_name: dict[str, Agent] = {}
+        for username, parent, balance in AGENTS:
+            agent = agents.create_agent(
+                username, parent=by_name.get(parent or ""), password=AGENT_PASSWORD
+            )
+            agents.top_up(agent, Decimal(balance), reference=f"demo-{username}")
+            by_name[username] = agent
+    return {
+        "seeded": True,
+        "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
+        "agents": [name for name, _, _ in AGENTS],
+        "skus": Sku.objects.count(),
+        "card_codes": codes,
+    }

@@ -1,0 +1,74 @@
+"""Double-entry ledger: accounts, journals (one balanced transaction) and their entries.
+
+An entry's amount is signed from the account holder's point of view: +10 means the
+account's balance grew by 10. Every journal's entries sum to zero. `Account.balance`
+is a cache of the sum of the account's entries, kept in the same transaction and
+checked by `kameng verify-ledger`.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        AGENT_WALLET = "agent_wallet", "代理预存款"
+        SUPPLIER_PAYABLE = "supplier_payable", "应付供应商"
+        ESCROW = "escrow", "担保托管"
+        PLATFORM_REVENUE = "platform_revenue", "平台收入"
+        EXTERNAL = "external", "外部资金"
+
+    code = models.CharField(max_length=160, unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # Only accounts standing for the outside world (bank, payment gateways) may go
+    # below zero: they are the other side of money entering or leaving the platform.
+    allow_negative = models.BooleanField(default=False)
+    balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allow_negative=True) | Q(balance__gte=0),
+                name="ledger_account_balance_non_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Journal(models.Model):
+    """One balanced money movement. `key` makes posting idempotent."""
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup", "代理充值"
+        ORDER_PAY = "order_pay", "订单付款入托管"
+        ORDER_SETTLE = "order_settle", "托管分账"
+        ORDER_REFUND = "order_refund", "订单退款"
+        ADJUSTMENT = "adjustment", "调整"
+
+    key = models.CharField(max_length=96, unique=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    reference = models.CharField(max_length=64, db_index=True, blank=True)
+    memo = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Entry(models.Model):
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_non_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount:+}"

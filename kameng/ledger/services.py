@@ -1,0 +1,150 @@
+"""Posting money. The ledger knows accounts, amounts and a reference string; nothing else.
+
+Locking: balances are changed with one conditional UPDATE per account, in ascending
+account id, so two postings that touch the same accounts always queue in the same
+order and cannot deadlock. The UPDATE itself is the overdraft check; the CHECK
+constraint on the table is the last line of defence.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Round
+
+from kameng.ledger.errors import AlreadyPosted, InsufficientBalance, UnbalancedJournal
+from kameng.ledger.models import Account, Entry, Journal
+from kameng.money import ZERO, to_money
+
+# Accounts every installation has, by code.
+ESCROW = "platform:escrow"
+REVENUE = "platform:revenue"
+FUNDING = "external:funding"  # money agents pay in (bank transfer, cash) and withdraw
+PAYMENTS = "external:payments"  # end-user money through payment gateways
+
+SYSTEM_ACCOUNTS = {
+    ESCROW: ("担保托管", Account.Kind.ESCROW, False),
+    REVENUE: ("平台收入", Account.Kind.PLATFORM_REVENUE, False),
+    FUNDING: ("外部入金", Account.Kind.EXTERNAL, True),
+    PAYMENTS: ("支付渠道", Account.Kind.EXTERNAL, True),
+}
+
+Line = tuple[int, Decimal]  # (account id, signed amount)
+
+
+def open_account(code: str, name: str, kind: str, *, allow_negative: bool = False) -> Account:
+    account, _ = Account.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": kind, "allow_negative": allow_negative}
+    )
+    return account
+
+
+_system_ids: dict[str, int] = {}
+
+
+def system_account_id(code: str) -> int:
+    """Id of a system account (made by migration 0002), remembered for the process.
+
+    Recreated if missing (a test flushed the tables); an id is remembered only once the
+    row was found already there, never one made inside a transaction that may roll back.
+    """
+    if code in _system_ids:
+        return _system_ids[code]
+    name, kind, allow_negative = SYSTEM_ACCOUNTS[code]
+    account, created = Account.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": kind, "allow_negative": allow_negative}
+    )
+    if not created:
+        _system_ids[code] = account.pk
+    return account.pk
+
+
+def forget_system_accounts() -> None:
+    _system_ids.clear()
+
+
+def merge_lines(lines: Iterable[Line]) -> list[Line]:
+    """Sum lines per account, drop zeros, sort by account id (the lock order)."""
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for account_id, amount in lines:
+        totals[account_id] += to_money(amount)
+    return sorted((acc, amt) for acc, amt in totals.items() if amt != 0)
+
+
+def post(
+    *, key: str, kind: str, lines: Iterable[Line], reference: str = "", memo: str = ""
+) -> Journal:
+    """Post one balanced journal atomically; joins the caller's transaction if there is one.
+
+    Raises InsufficientBalance if an account that may not go negative would, and
+    AlreadyPosted if a journal with this key exists (the caller decides whether that
+    is a harmless retry).
+    """
+    merged = merge_lines(lines)
+    if len(merged) < 2 or sum(amount for _, amount in merged) != 0:
+        raise UnbalancedJournal(f"journal {key} does not balance: {merged}")
+    with transaction.atomic(savepoint=False):
+        # No savepoint: a duplicate key aborts the whole transaction, which is what the
+        # caller wants (the exception leaves its atomic block and rolls everything back).
+        try:
+            journal = Journal.objects.create(key=key, kind=kind, reference=reference, memo=memo)
+        except IntegrityError as exc:
+            raise AlreadyPosted(f"journal {key} was already posted", key=key) from exc
+        Entry.objects.bulk_create(
+            [Entry(journal=journal, account_id=acc, amount=amt) for acc, amt in merged]
+        )
+        for account_id, amount in merged:
+            _apply(account_id, amount)
+    return journal
+
+
+def _apply(account_id: int, amount: Decimal) -> None:
+    rows = Account.objects.filter(pk=account_id)
+    if amount < 0:
+        rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=-amount))
+    # ROUND: SQLite keeps decimals as doubles; re-round to the cent on every write so
+    # the cached balance never drifts (a no-op on PostgreSQL's exact numeric).
+    if rows.update(balance=Round(F("balance") + amount, 2)) != 1:
+        account = Account.objects.get(pk=account_id)
+        raise InsufficientBalance(
+            f"{account.name} 余额不足: balance {account.balance}, needs {-amount}",
+            account=account.code,
+        )
+
+
+def balance(account_id: int) -> Decimal:
+    return Account.objects.values_list("balance", flat=True).get(pk=account_id)
+
+
+def verify() -> list[str]:
+    """Every journal sums to zero; every cached balance equals the sum of its entries;
+    no account below zero unless allowed. Returns the problems found (empty = sound)."""
+    problems: list[str] = []
+    sums_per_journal = Entry.objects.values_list("journal__key").annotate(total=Sum("amount"))
+    if connection.vendor == "postgresql":  # exact numeric: let the database filter
+        sums_per_journal = sums_per_journal.exclude(total=0)
+    # SQLite sums decimals in floating point: judge each total to the cent.
+    problems += [
+        f"journal {key} sums to {to_money(total)}"
+        for key, total in sums_per_journal
+        if to_money(total) != 0
+    ]
+    empty = Journal.objects.filter(entries__isnull=True).values_list("key", flat=True)
+    problems += [f"journal {key} has no entries" for key in empty]
+    sums = dict(Entry.objects.values_list("account_id").annotate(total=Sum("amount")))
+    for account in Account.objects.order_by("pk"):
+        expected = to_money(sums.get(account.pk) or ZERO)
+        if account.balance != expected:
+            problems.append(
+                f"account {account.code}: balance {account.balance} != sum of entries {expected}"
+            )
+        if account.balance < 0 and not account.allow_negative:
+            problems.append(f"account {account.code} is negative: {account.balance}")
+    return problems
+
+
+def total_of_all_balances() -> Decimal:
+    """Zero when the books balance: every unit of money is somewhere."""
+    return to_money(Account.objects.aggregate(total=Sum("balance"))["total"] or ZERO) + ZERO

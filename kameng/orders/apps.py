@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "kameng.orders"
+    verbose_name = "订单 Orders"

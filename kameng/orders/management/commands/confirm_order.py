@@ -1,0 +1,16 @@
+from kameng.agents.services import get_agent
+from kameng.commands import KamengCommand
+from kameng.orders import services
+from kameng.orders.queries import order_view
+
+
+class Command(KamengCommand):
+    help = "Confirm receipt of an order as its buyer: escrow is released along the chain."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("order_no")
+        parser.add_argument("--as", dest="viewer", required=True, help="the buyer's username")
+
+    def handle(self, *args, order_no: str, viewer: str, **options) -> None:
+        order = services.get_order(order_no, agent=get_agent(viewer))
+        self.print_json(order_view(services.confirm_receipt(order)))

@@ -1,0 +1,69 @@
+"""Orders and their status history. Workflows live in services.py."""
+
+from django.db import models
+from django.db.models import Q
+
+from kameng.agents.models import Agent
+from kameng.catalog.models import Sku
+from kameng.orders.states import Status
+
+
+class Order(models.Model):
+    class Channel(models.TextChoices):
+        AGENT = "agent", "代理进货"  # a distributor pays from its prepaid balance
+        STOREFRONT = "storefront", "店铺零售"  # an end user pays through a gateway
+
+    order_no = models.CharField(max_length=32, unique=True)
+    # The agent whose order this is: the buyer (agent channel) or the storefront owner.
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="orders")
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.AGENT)
+    out_trade_no = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="orders")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Top-up target for direct SKUs (phone number, game account).
+    recharge_account = models.CharField(max_length=128, blank=True)
+    buyer_contact = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED)
+    # How escrow is split on release, fixed at purchase: [[wallet account id, "amount"], ...]
+    # for each agent's spread, and what the platform receives before supplier cost.
+    spreads = models.JSONField(default=list)
+    platform_gross = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    payment_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    confirm_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    dispute_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "out_trade_no"], name="orders_out_trade_no_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_quantity_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="orders_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "confirm_deadline"], name="orders_due_idx")]
+
+    def __str__(self) -> str:
+        return self.order_no
+
+
+class OrderEvent(models.Model):
+    """Every status change, in order: the order's own history."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '·'} → {self.to_status}"

@@ -1,0 +1,398 @@
+"""Order verbs. `place_order` is the whole story of a distributor's purchase; read it
+top to bottom. Storefront (end-user) orders use `create_storefront_order` and
+`record_payment`; both kinds end through `confirm_receipt`, `release_due_escrow`,
+`open_dispute` / `resolve_dispute`.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kameng.agents.errors import AgentInactive
+from kameng.agents.models import Agent
+from kameng.agents.pricing import Quote, quote
+from kameng.catalog.models import Sku
+from kameng.catalog.queries import sellable_sku
+from kameng.errors import DomainError, InvalidInput
+from kameng.ledger import services as ledger
+from kameng.ledger.models import Journal
+from kameng.orders.errors import (
+    ConfirmWindowClosed,
+    DuplicateOutTradeNo,
+    FulfilmentUnavailable,
+    IllegalTransition,
+    OrderNotFound,
+    PaymentMismatch,
+    PriceBelowCost,
+)
+from kameng.orders.models import Order, OrderEvent
+from kameng.orders.states import Status, can_move
+from kameng.supply import queries as supply_queries
+from kameng.supply import services as supply
+from kameng.supply import vault
+from kameng.supply.errors import OutOfStock
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool  # False: the same request was seen before and this is its order
+
+
+def place_order(
+    *, agent: Agent, sku_id: int, quantity: int, out_trade_no: str, recharge_account: str = ""
+) -> Placed:
+    """A distributor buys from its prepaid balance; card codes are delivered at once.
+
+    One transaction: insert the order, take the codes (SKIP LOCKED), move the money from
+    the buyer's balance into escrow. Any failure rolls all of it back. Idempotent on
+    (agent, out_trade_no): the same request again returns the same order.
+    """
+    _check_request(quantity, out_trade_no)
+    request_hash = _request_hash(Order.Channel.AGENT, sku_id, quantity, recharge_account)
+    try:
+        return Placed(_buy(agent, sku_id, quantity, out_trade_no, request_hash), created=True)
+    except (IntegrityError, DomainError):
+        # A retry, or a racing identical request that committed first (its unique
+        # (agent, out_trade_no) row made ours fail, or it took the last stock/funds):
+        # answer with that order. A different request under the same number → 409.
+        existing = _existing_order(agent, out_trade_no, request_hash)
+        if existing is None:
+            raise
+        return Placed(existing, created=False)
+
+
+def _buy(agent: Agent, sku_id: int, quantity: int, out_trade_no: str, request_hash: str) -> Order:
+    sku = sellable_sku(sku_id)
+    if sku.kind != Sku.Kind.CARD:
+        raise FulfilmentUnavailable("direct top-up is not available yet for this SKU")
+    if not agent.active:
+        raise AgentInactive("this agent account is disabled")
+    prices = quote(agent, sku)
+    amount = prices.unit_price * quantity
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.create(
+            order_no=_new_order_no(now),
+            agent=agent,
+            channel=Order.Channel.AGENT,
+            out_trade_no=out_trade_no,
+            request_hash=request_hash,
+            sku=sku,
+            quantity=quantity,
+            unit_price=prices.unit_price,
+            amount=amount,
+            status=Status.DELIVERED,
+            spreads=_spreads_json(prices, quantity),
+            platform_gross=prices.top_price * quantity,
+            paid_at=now,
+            delivered_at=now,
+            confirm_deadline=_confirm_deadline(now),
+        )
+        cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
+        _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
+        ledger.post(
+            key=f"order:{order.order_no}:pay",
+            kind=Journal.Kind.ORDER_PAY,
+            reference=order.order_no,
+            lines=[(agent.wallet_id, -amount), (ledger.system_account_id(ledger.ESCROW), amount)],
+        )
+        _record_events(order, [Status.CREATED, Status.PAID, Status.DELIVERED], now)
+    return order
+
+
+def create_storefront_order(
+    *,
+    seller: Agent,
+    sku_id: int,
+    quantity: int,
+    buyer_contact: str = "",
+    out_trade_no: str | None = None,
+) -> Placed:
+    """An end user orders on `seller`'s storefront; it waits in `created` for payment."""
+    now = timezone.now()
+    order_no = _new_order_no(now)
+    out_trade_no = out_trade_no or f"web-{order_no}"
+    _check_request(quantity, out_trade_no)
+    request_hash = _request_hash(Order.Channel.STOREFRONT, sku_id, quantity, buyer_contact)
+    existing = _existing_order(seller, out_trade_no, request_hash)
+    if existing is not None:
+        return Placed(existing, created=False)
+    sku = sellable_sku(sku_id)
+    if sku.kind != Sku.Kind.CARD:
+        raise FulfilmentUnavailable("direct top-up is not available yet for this SKU")
+    prices = quote(seller, sku, retail=True)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                order_no=order_no,
+                agent=seller,
+                channel=Order.Channel.STOREFRONT,
+                out_trade_no=out_trade_no,
+                request_hash=request_hash,
+                sku=sku,
+                quantity=quantity,
+                unit_price=prices.unit_price,
+                amount=prices.unit_price * quantity,
+                buyer_contact=buyer_contact[:128],
+                status=Status.CREATED,
+                spreads=_spreads_json(prices, quantity),
+                platform_gross=prices.top_price * quantity,
+            )
+            _record_events(order, [Status.CREATED], now)
+    except IntegrityError:
+        existing = _existing_order(seller, out_trade_no, request_hash)
+        if existing is None:
+            raise
+        return Placed(existing, created=False)
+    return Placed(order, created=True)
+
+
+def record_payment(*, order_no: str, amount: Decimal, payment_ref: str) -> Order:
+    """The gateway says the end user paid: money into escrow, then deliver the codes.
+
+    Safe to call again with the same notification. If the codes ran out meanwhile,
+    the order fails and the payment is refunded in the same transaction.
+    """
+    order = get_order(order_no)
+    if order.channel != Order.Channel.STOREFRONT:
+        raise InvalidInput("only storefront orders are paid through a gateway")
+    if amount != order.amount:
+        raise PaymentMismatch(f"paid {amount}, order {order_no} costs {order.amount}")
+    if order.status != Status.CREATED:
+        if order.payment_ref == payment_ref:
+            return order  # a repeated notification
+        raise IllegalTransition(f"order {order_no} is {order.status}, not awaiting payment")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            _pay_and_deliver(order, amount, payment_ref, now)
+    except (IllegalTransition, IntegrityError):
+        # A twin notification got there first; answer as for a repeat.
+        order.refresh_from_db()
+        if order.payment_ref != payment_ref:
+            raise IllegalTransition(f"order {order_no} was paid by another payment") from None
+    return order
+
+
+def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datetime) -> None:
+    """Escrow the payment and deliver the codes; no codes left → fail and refund."""
+    _transition(order, Status.PAID, now, payment_ref=payment_ref, paid_at=now)
+    ledger.post(
+        key=f"order:{order.order_no}:pay",
+        kind=Journal.Kind.ORDER_PAY,
+        reference=order.order_no,
+        lines=[
+            (ledger.system_account_id(ledger.PAYMENTS), -amount),
+            (ledger.system_account_id(ledger.ESCROW), amount),
+        ],
+    )
+    try:
+        with transaction.atomic():
+            cards = supply.allocate_cards(order.sku_id, order.quantity, order.pk, now)
+            _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
+    except (OutOfStock, PriceBelowCost) as exc:
+        _transition(order, Status.FAILED, now, note=exc.code)
+        _refund(order, now)
+    else:
+        _transition(
+            order,
+            Status.DELIVERED,
+            now,
+            delivered_at=now,
+            confirm_deadline=_confirm_deadline(now),
+        )
+
+
+def confirm_receipt(order: Order) -> Order:
+    """The buyer confirms it got what it paid for: release escrow along the chain."""
+    with transaction.atomic():
+        _transition(order, Status.COMPLETED, timezone.now(), note="confirmed by buyer")
+        _settle(order)
+    return order
+
+
+def release_due_escrow(now: datetime | None = None, limit: int = 500) -> int:
+    """Auto-confirm delivered orders whose confirmation window has passed without a
+    complaint. Each order is its own transaction; safe to run concurrently and twice."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(status=Status.DELIVERED, confirm_deadline__lte=now)
+        .order_by("confirm_deadline")
+        .values_list("pk", flat=True)[:limit]
+    )
+    released = 0
+    for pk in due:
+        order = Order.objects.get(pk=pk)
+        try:
+            with transaction.atomic():
+                _transition(order, Status.COMPLETED, now, note="confirmation window passed")
+                _settle(order)
+        except IllegalTransition:
+            continue  # confirmed, disputed or released by someone else meanwhile
+        released += 1
+    return released
+
+
+def open_dispute(order: Order, reason: str) -> Order:
+    """The buyer complains before the window closes; escrow stays held."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say what is wrong with the order")
+    now = timezone.now()
+    if order.status == Status.DELIVERED and order.confirm_deadline and order.confirm_deadline < now:
+        raise ConfirmWindowClosed(f"the confirmation window of {order.order_no} has closed")
+    _transition(order, Status.DISPUTED, now, note=reason[:255], dispute_reason=reason)
+    return order
+
+
+def resolve_dispute(order: Order, *, upheld: bool, note: str = "") -> Order:
+    """Operator decision: upheld → refund the payer, codes marked invalid; otherwise
+    the sale stands and escrow is released."""
+    now = timezone.now()
+    with transaction.atomic():
+        if upheld:
+            _transition(order, Status.REFUNDED, now, note=note or "dispute upheld", closed_at=now)
+            supply.invalidate_order_cards(order.pk)
+            _post_refund(order)
+        else:
+            _transition(order, Status.COMPLETED, now, note=note or "dispute rejected")
+            _settle(order)
+    return order
+
+
+def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:
+    """Decrypted (code, secret) pairs, for the order's own agent only."""
+    if order.agent_id != viewer.pk:
+        raise OrderNotFound(f"order {order.order_no} not found")
+    return [
+        (card.code, vault.decrypt(card.secret_encrypted))
+        for card in supply_queries.order_cards(order.pk)
+    ]
+
+
+def get_order(order_no: str, *, agent: Agent | None = None) -> Order:
+    """Load an order; with `agent`, only if it is that agent's (else: not found)."""
+    rows = Order.objects.filter(order_no=order_no)
+    if agent is not None:
+        rows = rows.filter(agent=agent)
+    order = rows.first()
+    if order is None:
+        raise OrderNotFound(f"order {order_no} not found", order_no=order_no)
+    return order
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+def _settle(order: Order) -> None:
+    """Escrow → supplier cost, each agent's spread, the platform's fee."""
+    costs = supply_queries.supplier_costs(order.pk)
+    fee = order.platform_gross - sum((cost for _, cost in costs), Decimal(0))
+    lines = [(ledger.system_account_id(ledger.ESCROW), -order.amount)]
+    lines += [(int(account_id), Decimal(amount)) for account_id, amount in order.spreads]
+    lines += costs
+    lines.append((ledger.system_account_id(ledger.REVENUE), fee))
+    ledger.post(
+        key=f"order:{order.order_no}:settle",
+        kind=Journal.Kind.ORDER_SETTLE,
+        reference=order.order_no,
+        lines=lines,
+    )
+
+
+def _refund(order: Order, now: datetime) -> None:
+    _transition(order, Status.REFUNDED, now, closed_at=now)
+    _post_refund(order)
+
+
+def _post_refund(order: Order) -> None:
+    payer = (
+        order.agent.wallet_id
+        if order.channel == Order.Channel.AGENT
+        else ledger.system_account_id(ledger.PAYMENTS)
+    )
+    ledger.post(
+        key=f"order:{order.order_no}:refund",
+        kind=Journal.Kind.ORDER_REFUND,
+        reference=order.order_no,
+        lines=[(ledger.system_account_id(ledger.ESCROW), -order.amount), (payer, order.amount)],
+    )
+
+
+def _check_cost_covered(platform_gross: Decimal, cost: Decimal) -> None:
+    if cost > platform_gross:
+        raise PriceBelowCost(f"supplier cost {cost} exceeds the platform price {platform_gross}")
+
+
+# --- state ------------------------------------------------------------------------------
+
+
+def _transition(order: Order, target: str, now: datetime, *, note: str = "", **fields) -> None:
+    """Compare-and-set the status; zero rows updated means someone else moved it first."""
+    current = order.status
+    if not can_move(current, target):
+        raise IllegalTransition(f"order {order.order_no} cannot go from {current} to {target}")
+    updated = Order.objects.filter(pk=order.pk, status=current).update(status=target, **fields)
+    if updated != 1:
+        order.refresh_from_db()
+        raise IllegalTransition(
+            f"order {order.order_no} moved to {order.status} meanwhile; {target} refused"
+        )
+    order.status = target
+    for name, value in fields.items():
+        setattr(order, name, value)
+    OrderEvent.objects.create(order=order, from_status=current, to_status=target, note=note, at=now)
+
+
+def _record_events(order: Order, path: list[str], now: datetime) -> None:
+    previous = ""
+    events = []
+    for status in path:
+        assert not previous or can_move(previous, status), f"{previous} → {status}"
+        events.append(OrderEvent(order=order, from_status=previous, to_status=status, at=now))
+        previous = status
+    OrderEvent.objects.bulk_create(events)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _check_request(quantity: int, out_trade_no: str) -> None:
+    limit = settings.KAMENG_MAX_ORDER_QUANTITY
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= limit:
+        raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
+    if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
+        raise InvalidInput("out_trade_no must be 1–64 printable characters")
+
+
+def _request_hash(channel: str, sku_id: int, quantity: int, extra: str) -> str:
+    return hashlib.sha256(f"{channel}|{sku_id}|{quantity}|{extra}".encode()).hexdigest()
+
+
+def _existing_order(agent: Agent, out_trade_no: str, request_hash: str) -> Order | None:
+    order = Order.objects.filter(agent=agent, out_trade_no=out_trade_no).first()
+    if order is not None and order.request_hash != request_hash:
+        raise DuplicateOutTradeNo(
+            f"out_trade_no {out_trade_no!r} was already used for a different order",
+            order_no=order.order_no,
+        )
+    return order
+
+
+def _new_order_no(now: datetime) -> str:
+    return f"K{timezone.localtime(now):%y%m%d%H%M%S}{secrets.randbelow(10**12):012d}"
+
+
+def _confirm_deadline(now: datetime) -> datetime:
+    return now + timedelta(hours=settings.KAMENG_ESCROW_CONFIRM_HOURS)
+
+
+def _spreads_json(prices: Quote, quantity: int) -> list[list]:
+    return [[account_id, str(amount)] for account_id, amount in prices.spreads(quantity)]

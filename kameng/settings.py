@@ -1,0 +1,166 @@
+"""Settings from environment variables; no variable at all gives the embedded default.
+
+Embedded default: SQLite in WAL mode under ./var, keys generated on first use.
+Production: set DATABASE_URL (PostgreSQL), REDIS_URL, KAMENG_SECRET_KEY,
+KAMENG_CARD_KEYS, KAMENG_CARD_DIGEST_KEY, KAMENG_ALLOWED_HOSTS and KAMENG_DEBUG=0.
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("KAMENG_DATA_DIR", BASE_DIR / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_secrets() -> dict[str, str]:
+    """Keys for the embedded default, generated once and kept in DATA_DIR (mode 600)."""
+    path = DATA_DIR / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "secret_key": secrets.token_urlsafe(50),
+        "card_key": Fernet.generate_key().decode(),
+        "card_digest_key": secrets.token_urlsafe(32),
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process started at the same moment and won
+        return json.loads(path.read_text())
+    with os.fdopen(fd, "w") as fh:
+        json.dump(generated, fh)
+    return generated
+
+
+_KEY_VARS = ("KAMENG_SECRET_KEY", "KAMENG_CARD_KEYS", "KAMENG_CARD_DIGEST_KEY")
+_needs_local = not all(os.environ.get(name) for name in _KEY_VARS)
+_local = _local_secrets() if _needs_local else {}
+
+SECRET_KEY = os.environ.get("KAMENG_SECRET_KEY") or _local["secret_key"]
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: prepend a new key,
+# run `kameng rotate-card-keys`, then drop the old one).
+CARD_KEYS = [
+    k.strip() for k in (os.environ.get("KAMENG_CARD_KEYS") or _local["card_key"]).split(",") if k
+]
+# Keys the hash that detects duplicate card secrets; never rotated (it would forget them).
+CARD_DIGEST_KEY = os.environ.get("KAMENG_CARD_DIGEST_KEY") or _local["card_digest_key"]
+
+DEBUG = _env_bool("KAMENG_DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("KAMENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "kameng.ledger",
+    "kameng.catalog",
+    "kameng.supply",
+    "kameng.agents",
+    "kameng.orders",
+    "kameng.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kameng.urls"
+WSGI_APPLICATION = "kameng.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KAMENG_CONN_MAX_AGE", 0)))
+    else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "kameng.sqlite3"}
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # One writer at a time: take the write lock at BEGIN so concurrent writers queue
+        # instead of failing with "database is locked" when they upgrade a read lock.
+        db.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    return db
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "kameng" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# --- Business rules an operator may tune -------------------------------------------
+# Deepest agent level below the platform (anti-pyramid bound).
+KAMENG_MAX_AGENT_DEPTH = int(os.environ.get("KAMENG_MAX_AGENT_DEPTH", 3))
+# How long a buyer has to confirm receipt or complain before escrow is released.
+KAMENG_ESCROW_CONFIRM_HOURS = int(os.environ.get("KAMENG_ESCROW_CONFIRM_HOURS", 72))
+# Most codes one order may take.
+KAMENG_MAX_ORDER_QUANTITY = int(os.environ.get("KAMENG_MAX_ORDER_QUANTITY", 100))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KAMENG_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SupplyConfig(AppConfig):
+    name = "kameng.supply"
+    verbose_name = "货源 Supply"

@@ -1,0 +1,20 @@
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from kameng.supply.models import Card
+
+
+def supplier_costs(order_id: int) -> list[tuple[int, Decimal]]:
+    """(supplier payable account id, total cost) of the cards delivered to an order."""
+    rows = (
+        Card.objects.filter(order_id=order_id)
+        .values_list("supplier__payable_id")
+        .annotate(total=Sum("cost"))
+        .order_by("supplier__payable_id")
+    )
+    return [(account_id, total) for account_id, total in rows]
+
+
+def order_cards(order_id: int) -> list[Card]:
+    return list(Card.objects.filter(order_id=order_id).order_by("pk"))

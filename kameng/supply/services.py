@@ -1,0 +1,277 @@
+"""Supply verbs: register suppliers and their offers, import card batches, allocate stock."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from kameng.catalog.models import Sku
+from kameng.errors import InvalidInput
+from kameng.ledger.models import Account
+from kameng.ledger.services import open_account
+from kameng.money import to_money
+from kameng.supply import vault
+from kameng.supply.errors import (
+    ImportConflict,
+    NotLicensed,
+    OutOfStock,
+    SupplierNotApproved,
+    SupplierNotFound,
+)
+from kameng.supply.models import Card, CardBatch, Offer, Supplier
+
+MAX_CODE_LENGTH = 128
+MAX_SECRET_LENGTH = 256
+_SEPARATORS = ("----", "\t", ",", " ")
+
+
+def create_supplier(
+    name: str, *, mode: str = Supplier.Mode.MANUAL, status: str = Supplier.Status.PENDING
+) -> Supplier:
+    if not name.strip() or len(name) > 128:
+        raise InvalidInput("supplier name must be 1–128 characters")
+    with transaction.atomic():
+        payable = open_account(f"supplier:{name}", f"应付 {name}", Account.Kind.SUPPLIER_PAYABLE)
+        return Supplier.objects.create(name=name, mode=mode, status=status, payable=payable)
+
+
+def set_offer(supplier: Supplier, sku: Sku, cost: Decimal | str, *, active: bool = True) -> Offer:
+    cost = to_money(cost)
+    if cost <= 0:
+        raise InvalidInput("cost must be positive")
+    offer, _ = Offer.objects.update_or_create(
+        supplier=supplier, sku=sku, defaults={"cost": cost, "active": active}
+    )
+    return offer
+
+
+# --- card import ----------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    batch_id: int | None = None
+    imported: int = 0
+    duplicate_in_file: list[int] = field(default_factory=list)  # line numbers
+    duplicate_existing: list[int] = field(default_factory=list)
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.duplicate_in_file) + len(self.duplicate_existing) + len(self.invalid)
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "imported": self.imported,
+            "rejected": self.rejected,
+            "duplicate_in_file": self.duplicate_in_file,
+            "duplicate_existing": self.duplicate_existing,
+            "invalid": [{"line": n, "reason": r} for n, r in self.invalid],
+        }
+
+
+@dataclass(frozen=True)
+class _ParsedCard:
+    line: int
+    code: str
+    secret: str
+
+
+def parse_card_lines(text: str) -> tuple[list[_ParsedCard], list[tuple[int, str]]]:
+    """Accept CSV (`code,secret`, optional header) or one card per line, with the code and
+    secret separated by `----`, a tab, a comma or a space. A line with one field is a
+    secret-only card (卡密). Blank lines and lines starting with # are skipped."""
+    cards: list[_ParsedCard] = []
+    invalid: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        if number == 1 and line.lower().replace(" ", "") in {"code,secret", "卡号,卡密"}:
+            continue
+        fields = _split(line)
+        if len(fields) == 1:
+            code, secret = "", fields[0]
+        elif len(fields) == 2:
+            code, secret = fields
+        else:
+            invalid.append((number, "expected 'code,secret' or one secret per line"))
+            continue
+        if not secret:
+            invalid.append((number, "empty secret"))
+        elif len(code) > MAX_CODE_LENGTH or len(secret) > MAX_SECRET_LENGTH:
+            invalid.append((number, "code or secret too long"))
+        elif any(ord(ch) < 32 for ch in code + secret):
+            invalid.append((number, "control characters"))
+        else:
+            cards.append(_ParsedCard(number, code, secret))
+    return cards, invalid
+
+
+def _split(line: str) -> list[str]:
+    for separator in _SEPARATORS:
+        if separator in line:
+            if separator == ",":
+                return [f.strip() for f in next(csv.reader(io.StringIO(line)))]
+            return [f.strip() for f in line.split(separator) if f.strip()]
+    return [line]
+
+
+def import_cards(
+    supplier: Supplier,
+    sku: Sku,
+    text: str,
+    *,
+    cost: Decimal | str | None = None,
+    source_name: str = "",
+) -> ImportReport:
+    """Import a batch; duplicates (within the file or against any earlier batch) and bad
+    lines are rejected and reported, the rest are stored encrypted in one transaction."""
+    if sku.kind != Sku.Kind.CARD:
+        raise InvalidInput(f"SKU {sku.pk} is a direct top-up; it takes no card codes")
+    offer = Offer.objects.filter(supplier=supplier, sku=sku, active=True).first()
+    if offer is None:
+        raise NotLicensed(f"{supplier} is not licensed to supply {sku}")
+    batch_cost = to_money(cost) if cost is not None else offer.cost
+    if batch_cost <= 0:
+        raise InvalidInput("cost must be positive")
+
+    parsed, invalid = parse_card_lines(text)
+    report = ImportReport(invalid=invalid)
+    seen_digests: set[str] = set()
+    seen_codes: set[str] = set()
+    fresh: list[tuple[_ParsedCard, str]] = []
+    for card in parsed:
+        secret_digest = vault.digest(card.secret)
+        if secret_digest in seen_digests or (card.code and card.code in seen_codes):
+            report.duplicate_in_file.append(card.line)
+            continue
+        seen_digests.add(secret_digest)
+        if card.code:
+            seen_codes.add(card.code)
+        fresh.append((card, secret_digest))
+
+    existing_digests, existing_codes = _existing(sku, fresh)
+    to_store = []
+    for card, secret_digest in fresh:
+        if secret_digest in existing_digests or card.code in existing_codes:
+            report.duplicate_existing.append(card.line)
+        else:
+            to_store.append((card, secret_digest))
+    report.duplicate_existing.sort()
+
+    try:
+        with transaction.atomic():
+            batch = CardBatch.objects.create(
+                supplier=supplier,
+                sku=sku,
+                cost=batch_cost,
+                source_name=source_name[:255],
+                imported=len(to_store),
+                rejected=report.rejected,
+            )
+            Card.objects.bulk_create(
+                [
+                    Card(
+                        sku=sku,
+                        supplier=supplier,
+                        batch=batch,
+                        code=card.code,
+                        secret_encrypted=vault.encrypt(card.secret),
+                        secret_digest=secret_digest,
+                        cost=batch_cost,
+                    )
+                    for card, secret_digest in to_store
+                ],
+                batch_size=500,
+            )
+    except IntegrityError as exc:
+        raise ImportConflict(
+            "another import stored some of these cards at the same moment; run it again "
+            "and they will be reported as duplicates"
+        ) from exc
+    report.batch_id = batch.pk
+    report.imported = len(to_store)
+    return report
+
+
+def _existing(sku: Sku, fresh: list[tuple[_ParsedCard, str]]) -> tuple[set[str], set[str]]:
+    digests: set[str] = set()
+    codes: set[str] = set()
+    chunk = 500
+    for start in range(0, len(fresh), chunk):
+        part = fresh[start : start + chunk]
+        digests |= set(
+            Card.objects.filter(secret_digest__in=[d for _, d in part]).values_list(
+                "secret_digest", flat=True
+            )
+        )
+        wanted = [c.code for c, _ in part if c.code]
+        if wanted:
+            codes |= set(
+                Card.objects.filter(sku=sku, code__in=wanted).values_list("code", flat=True)
+            )
+    return digests, codes
+
+
+# --- stock ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllocatedCard:
+    card_id: int
+    supplier_id: int
+    cost: Decimal
+
+
+def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> list[AllocatedCard]:
+    """Take `quantity` unsold codes for the order, inside the caller's transaction.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent buyers take different rows
+    without waiting on each other and never the same row. SQLite: the transaction
+    already holds the only write lock. Fewer than `quantity` → OutOfStock, and the
+    caller's transaction rolls back so nothing is taken.
+    """
+    rows = list(
+        Card.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            sku_id=sku_id, status=Card.Status.AVAILABLE, supplier__status=Supplier.Status.APPROVED
+        )
+        .order_by("pk")
+        .values_list("pk", "supplier_id", "cost")[:quantity]
+    )
+    if len(rows) < quantity:
+        raise OutOfStock(
+            f"only {len(rows)} in stock for SKU {sku_id}, {quantity} wanted", sku_id=sku_id
+        )
+    Card.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        status=Card.Status.SOLD, order_id=order_id, sold_at=now
+    )
+    return [AllocatedCard(pk, supplier_id, cost) for pk, supplier_id, cost in rows]
+
+
+def available_stock(sku_id: int) -> int:
+    return Card.objects.filter(
+        sku_id=sku_id, status=Card.Status.AVAILABLE, supplier__status=Supplier.Status.APPROVED
+    ).count()
+
+
+def require_approved(supplier: Supplier) -> None:
+    if supplier.status != Supplier.Status.APPROVED:
+        raise SupplierNotApproved(f"supplier {supplier} is not approved")
+
+
+def invalidate_order_cards(order_id: int) -> int:
+    """Codes of an upheld complaint are dead: never sold again."""
+    return Card.objects.filter(order_id=order_id).update(status=Card.Status.INVALID)
+
+
+def get_supplier(name: str) -> Supplier:
+    try:
+        return Supplier.objects.get(name=name)
+    except Supplier.DoesNotExist as exc:
+        raise SupplierNotFound(f"no supplier named {name!r}", supplier=name) from exc

@@ -1,0 +1,28 @@
+import pytest
+from django.db import connection
+
+from kameng.ledger.services import forget_system_accounts
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fresh_system_accounts():
+    # Transactional tests empty the tables; forget system-account ids between tests.
+    forget_system_accounts()
+    yield
+    forget_system_accounts()
+
+
+@pytest.fixture
+def world(db):
+    """Levels 95% / 97% / 98.5%, an approved supplier with stock, agent1 → agent2 → agent3."""
+    return factories.World.build()
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
