@@ -1,9 +1,12 @@
 """Posting money. The ledger knows accounts, amounts and a reference string; nothing else.
 
-Locking: balances are changed with one conditional UPDATE per account, in ascending
+Locking: balances are changed with one conditional UPDATE per account, in descending
 account id, so two postings that touch the same accounts always queue in the same
-order and cannot deadlock. The UPDATE itself is the overdraft check; the CHECK
-constraint on the table is the last line of defence.
+order and cannot deadlock. Descending, because the platform's shared accounts (escrow,
+revenue) are made first by migration and have the lowest ids: every order touches
+them, so they are locked last and held only until commit, not while a posting waits
+on some agent's wallet. The UPDATE itself is the overdraft check; the CHECK constraint
+on the table is the last line of defence.
 """
 
 from collections import defaultdict
@@ -66,11 +69,11 @@ def forget_system_accounts() -> None:
 
 
 def merge_lines(lines: Iterable[Line]) -> list[Line]:
-    """Sum lines per account, drop zeros, sort by account id (the lock order)."""
+    """Sum lines per account, drop zeros, sort by descending account id (the lock order)."""
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for account_id, amount in lines:
         totals[account_id] += to_money(amount)
-    return sorted((acc, amt) for acc, amt in totals.items() if amt != 0)
+    return sorted(((acc, amt) for acc, amt in totals.items() if amt != 0), reverse=True)
 
 
 def post(

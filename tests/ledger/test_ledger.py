@@ -94,10 +94,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @initialize()
     def setup(self):
-        Entry.objects.all().delete()
-        Journal.objects.all().delete()
-        Account.objects.all().delete()
-        ledger.forget_system_accounts()
+        # Each example runs in a savepoint rolled back at teardown: a clean ledger each time.
+        self._example = transaction.atomic()
+        self._example.__enter__()
         self.accounts = _accounts(4)
         self.model = dict.fromkeys(self.accounts, Decimal("0.00"))
         self.funding = ledger.system_account_id(ledger.FUNDING)
@@ -128,6 +127,11 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.model[a] -= amount
         self.model[b] += amount
+
+    def teardown(self):
+        if hasattr(self, "_example"):
+            transaction.set_rollback(True)
+            self._example.__exit__(None, None, None)
 
     @invariant()
     def books_agree(self):
