@@ -10,7 +10,9 @@ the same N client processes, each buying one code at a time for its own buyer ag
 
   A. service layer: `kameng.orders.services.place_order` through Django's ORM;
   B. raw SQL: one psycopg transaction per order doing the least work that leaves the
-     same rows behind (card taken, order, journal, two entries, balances).
+     same money and stock rows behind (card taken, order, journal, two entries, both
+     balances). It skips what place_order also does: the SKU/price reads before the
+     transaction (sellable_sku, quote: 4 SELECTs) and the 3 orders_orderevent rows.
 
 It prints orders/s, p50 and p99 latency per phase and the service/raw ratio, then checks
 the books (`ledger.verify()`) and that no card went to two orders. Exit status 1 if a
@@ -18,10 +20,12 @@ check fails, 2 if the setup fails.
 """
 
 import argparse
+import atexit
 import json
 import multiprocessing as mp
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -85,7 +89,9 @@ def recreate_database(url: str) -> str:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["KAMENG_CONN_MAX_AGE"] = "600"
-    os.environ["KAMENG_DATA_DIR"] = tempfile.mkdtemp(prefix="kameng-bench-")
+    data_dir = tempfile.mkdtemp(prefix="kameng-bench-")  # throwaway keys (secrets.json)
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)  # forked clients skip atexit
+    os.environ["KAMENG_DATA_DIR"] = data_dir
     os.environ["KAMENG_DEBUG"] = "0"  # DEBUG keeps every query in memory: not a benchmark
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kameng.settings")
     import django
@@ -107,6 +113,7 @@ class World:
     platform_gross: Decimal  # what the platform receives per unit (level-1 price)
     spreads: str  # JSON as place_order stores it
     buyers: list[tuple[int, int]] = field(default_factory=list)  # (agent id, wallet id)
+    history_buyer: tuple[int, int] = (0, 0)  # (agent id, wallet id) of the seeded past sales
 
 
 def seed(clients: int) -> World:
@@ -128,7 +135,8 @@ def seed(clients: int) -> World:
 
     agent1 = agents.create_agent("bench-agent1")
     agent2 = agents.create_agent("bench-agent2", parent=agent1)
-    agents.create_agent("bench-agent3", parent=agent2)  # the chain's own depth-3 agent
+    agent3 = agents.create_agent("bench-agent3", parent=agent2)  # buys the seeded history
+    agents.top_up(agent3, PREPAID, reference="bench-seed-history")
     buyers = []
     for n in range(clients):
         buyer = agents.create_agent(f"bench-buyer{n:03d}", parent=agent2)
@@ -145,6 +153,7 @@ def seed(clients: int) -> World:
         platform_gross=prices.top_price,
         spreads=json.dumps(_spreads_json(prices, 1)),
         buyers=[(b.pk, b.wallet_id) for b in buyers],
+        history_buyer=(agent3.pk, agent3.wallet_id),
     )
 
 
@@ -194,6 +203,91 @@ def restock(world: World, target: int) -> tuple[int, float]:
                 )
             Card.objects.bulk_create(cards, batch_size=1000)
     return missing, time.perf_counter() - started
+
+
+def seed_history(world: World, conninfo: str, orders: int) -> float:
+    """BENCHMARK SEED ONLY: `orders` past sales of one card each, written set-based in one
+    transaction (the same rows a real sale leaves, minus order events), so the shop looks
+    as if it had been trading. Without it the fresh stock makes ANALYZE believe every
+    card is available, and the planner then takes the first available card by scanning
+    supply_card_pkey past every sold card (cost growing with sales) instead of using
+    supply_card_available_idx; one phase would get one plan and the other the other."""
+    started = time.perf_counter()
+    agent_id, wallet_id = world.history_buyer
+    total = world.unit_price * orders
+    params = {
+        "n": orders,
+        "agent": agent_id,
+        "sku": world.sku_id,
+        "price": world.unit_price,
+        "spreads": world.spreads,
+        "gross": world.platform_gross,
+        "wallet": wallet_id,
+        "escrow": world.escrow_id,
+        "total": total,
+    }
+    statements = [
+        """INSERT INTO orders_order (
+               order_no, agent_id, channel, out_trade_no, request_hash, sku_id, quantity,
+               unit_price, amount, recharge_account, buyer_contact, status, spreads,
+               platform_gross, created_at, paid_at, delivered_at, confirm_deadline,
+               dispute_reason)
+           SELECT 'H' || lpad(g::text, 12, '0'), %(agent)s, 'agent', 'history-' || g,
+                  repeat('0', 64), %(sku)s, 1, %(price)s, %(price)s, '', '', 'delivered',
+                  %(spreads)s::jsonb, %(gross)s, now(), now(), now(),
+                  now() + interval '72 hours', ''
+           FROM generate_series(1, %(n)s) AS g""",
+        """UPDATE supply_card AS c SET status = 'sold', order_id = o.id, sold_at = now()
+           FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM supply_card
+                 WHERE sku_id = %(sku)s AND status = 'available' ORDER BY id LIMIT %(n)s) AS pc
+           JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM orders_order
+                 WHERE agent_id = %(agent)s) AS o USING (n)
+           WHERE c.id = pc.id""",
+        """INSERT INTO ledger_journal (key, kind, reference, memo, created_at)
+           SELECT 'order:' || order_no || ':pay', 'order_pay', order_no, '', now()
+           FROM orders_order WHERE agent_id = %(agent)s""",
+        """INSERT INTO ledger_entry (journal_id, account_id, amount)
+           SELECT j.id, line.account, line.amount FROM ledger_journal AS j
+           CROSS JOIN (VALUES (%(wallet)s::bigint, -%(price)s::numeric),
+                              (%(escrow)s::bigint, %(price)s::numeric)) AS line(account, amount)
+           JOIN orders_order AS o ON o.order_no = j.reference
+           WHERE o.agent_id = %(agent)s""",
+        """UPDATE ledger_account SET balance = balance - %(total)s
+           WHERE id = %(wallet)s AND balance >= %(total)s""",
+        "UPDATE ledger_account SET balance = balance + %(total)s WHERE id = %(escrow)s",
+    ]
+    with psycopg.connect(conninfo) as conn:
+        for statement in statements:
+            cur = conn.execute(statement, params)
+            if statement.lstrip().startswith("UPDATE ledger_account"):
+                assert cur.rowcount == 1, statement
+            # Fresh tables have no statistics; without them the joins above get nested
+            # loops over thousands of rows (seconds instead of milliseconds).
+            conn.execute("ANALYZE supply_card, orders_order, ledger_journal")
+    return time.perf_counter() - started
+
+
+def allocation_plan(sku_id: int) -> str:
+    """The index the card-allocation query uses now: EXPLAIN of the SQL that
+    allocate_cards' queryset compiles to."""
+    from django.db import connection, transaction
+
+    from kameng.supply.models import Card, Supplier
+
+    queryset = (
+        Card.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            sku_id=sku_id, status=Card.Status.AVAILABLE, supplier__status=Supplier.Status.APPROVED
+        )
+        .order_by("pk")
+        .values_list("pk", "supplier_id", "cost")[:1]
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        query, params = queryset.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {query}", params)
+        rows = cursor.fetchall()
+    names = [row[0].split(" using ")[1].split()[0] for row in rows if " using " in row[0]]
+    return ", ".join(names) or "no index"
 
 
 def vacuum(conninfo: str) -> None:
@@ -309,6 +403,10 @@ class RawInsufficientBalance(Exception):
 
 
 def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
+    """Phase B. Beyond the wallet debit, escrow's cached balance is credited too (as
+    ledger.post does): without it `verify()` would rightly report escrow != its entries.
+    psycopg prepares these statements server-side after 5 runs; Django's default
+    client-side binding never does, so each service query is parsed and planned anew."""
     from django.db import connections
 
     connections.close_all()  # Django is not used here; drop anything inherited
@@ -317,13 +415,18 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
     price = world.unit_price
     request_hash = secrets.token_hex(32)
     tag = secrets.token_hex(3)
-    # Balances are changed in ascending account id, the ledger's lock order.
-    balance_updates = sorted(
-        [
-            (wallet_id, RAW_DEBIT, (price, wallet_id, price)),
-            (world.escrow_id, RAW_CREDIT, (price, world.escrow_id)),
-        ]
-    )
+    # Balances are changed in the ledger's own lock order (whatever merge_lines sorts to),
+    # which decides how long the shared escrow row stays locked.
+    from kameng.ledger.services import merge_lines
+
+    statements = {
+        wallet_id: (RAW_DEBIT, (price, wallet_id, price)),
+        world.escrow_id: (RAW_CREDIT, (price, world.escrow_id)),
+    }
+    balance_updates = [
+        statements[account_id]
+        for account_id, _ in merge_lines([(wallet_id, -price), (world.escrow_id, price)])
+    ]
 
     def once(i: int) -> None:
         order_no = f"R{tag}{client:03d}{i + 1:010d}"
@@ -355,7 +458,7 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
                     RAW_ENTRIES,
                     (journal_id, wallet_id, -price, journal_id, world.escrow_id, price),
                 )
-                for _, statement, params in balance_updates:
+                for statement, params in balance_updates:
                     cur.execute(statement, params)
                     if cur.rowcount != 1:
                         raise RawInsufficientBalance(f"account update {params} hit no row")
@@ -522,9 +625,16 @@ def main(argv: list[str] | None = None) -> int:
             lambda barrier, results: (world, conninfo, barrier, args.seconds, results),
         ),
     ):
-        added, took = restock(world, stock)
+        history = stock // 5 if not phases else 0  # past sales: only before the first phase
+        added, took = restock(world, stock + history)
+        if history:
+            took += seed_history(world, conninfo, history)
         vacuum(conninfo)
-        print(f"{name}: stocked {added} cards in {took:.1f} s; running {args.seconds:g} s ...")
+        print(
+            f"{name}: stocked {added} cards{f' ({history} sold as history)' if history else ''}"
+            f" in {took:.1f} s; card query uses {allocation_plan(world.sku_id)};"
+            f" running {args.seconds:g} s ..."
+        )
         results = run_phase(name, target, args_for, args.clients, args.seconds)
         phases.append(summarise(name, results, args.seconds))
 

@@ -16,6 +16,7 @@ class AgentLevel(models.Model):
     discount = models.DecimalField(max_digits=5, decimal_places=4)
 
     class Meta:
+        verbose_name = verbose_name_plural = "代理等级"
         ordering = ["depth"]
         constraints = [
             models.CheckConstraint(
@@ -43,6 +44,7 @@ class Agent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "代理"
         constraints = [
             models.CheckConstraint(condition=Q(depth__gte=1), name="agents_agent_depth_min"),
         ]
@@ -65,6 +67,7 @@ class AgentPrice(models.Model):
     retail_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "代理定价"
         constraints = [
             models.UniqueConstraint(fields=["agent", "sku"], name="agents_price_unique"),
         ]

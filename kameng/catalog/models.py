@@ -9,8 +9,8 @@ class Category(models.Model):
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = "商品分类"
         ordering = ["sort_order", "pk"]
-        verbose_name_plural = "categories"
 
     def __str__(self) -> str:
         return self.name
@@ -23,6 +23,7 @@ class Product(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "商品"
         ordering = ["category", "pk"]
 
     def __str__(self) -> str:
@@ -44,8 +45,8 @@ class Sku(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "SKU 规格"
         ordering = ["product", "face_value", "pk"]
-        verbose_name = "SKU"
         constraints = [
             models.CheckConstraint(condition=Q(face_value__gt=0), name="catalog_sku_face_positive"),
         ]

@@ -28,6 +28,7 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "账户"
         constraints = [
             models.CheckConstraint(
                 condition=Q(allow_negative=True) | Q(balance__gte=0),
@@ -55,6 +56,9 @@ class Journal(models.Model):
     memo = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = verbose_name_plural = "记账凭证"
+
     def __str__(self) -> str:
         return self.key
 
@@ -65,7 +69,7 @@ class Entry(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
-        verbose_name_plural = "entries"
+        verbose_name = verbose_name_plural = "分录"
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_non_zero"),
         ]

@@ -40,6 +40,7 @@ class Order(models.Model):
     dispute_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "订单"
         constraints = [
             models.UniqueConstraint(
                 fields=["agent", "out_trade_no"], name="orders_out_trade_no_unique"
@@ -63,6 +64,7 @@ class OrderEvent(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = verbose_name_plural = "订单状态记录"
         ordering = ["pk"]
 
     def __str__(self) -> str:

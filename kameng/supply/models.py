@@ -24,6 +24,9 @@ class Supplier(models.Model):
     payable = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="supplier")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = verbose_name_plural = "供应商"
+
     def __str__(self) -> str:
         return self.name
 
@@ -37,6 +40,7 @@ class Offer(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "供货授权"
         constraints = [
             models.UniqueConstraint(fields=["supplier", "sku"], name="supply_offer_unique"),
             models.CheckConstraint(condition=Q(cost__gt=0), name="supply_offer_cost_positive"),
@@ -56,7 +60,7 @@ class CardBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "card batches"
+        verbose_name = verbose_name_plural = "卡密批次"
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sku} ×{self.imported}"
@@ -85,6 +89,7 @@ class Card(models.Model):
     sold_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "卡密"
         constraints = [
             models.UniqueConstraint(
                 fields=["sku", "code"], condition=~Q(code=""), name="supply_card_code_unique"
