@@ -115,7 +115,7 @@ def top_up(agent: Agent, amount: Decimal | str, *, reference: str | None = None)
     key = f"topup:{reference}"
     try:
         with transaction.atomic():  # a savepoint: a repeat must leave us able to look it up
-            return ledger.post(
+            journal_id = ledger.post(
                 key=key,
                 kind=Journal.Kind.TOPUP,
                 reference=agent.user.username,
@@ -125,6 +125,7 @@ def top_up(agent: Agent, amount: Decimal | str, *, reference: str | None = None)
                 ],
                 memo=f"top-up {reference}",
             )
+        return Journal.objects.get(pk=journal_id)
     except AlreadyPosted:
         existing = Journal.objects.get(key=key)
         credited = existing.entries.filter(account_id=agent.wallet_id, amount=amount).exists()

@@ -1,13 +1,32 @@
+from kameng import db
 from kameng.catalog.errors import SkuNotFound, SkuNotSellable
 from kameng.catalog.models import Sku
 
 
 def sellable_sku(sku_id: int) -> Sku:
-    """The SKU if it may be sold now: active, authorised, its product active."""
-    sku = get_sku(sku_id)
-    if not (sku.active and sku.authorised and sku.product.active):
-        raise SkuNotSellable(f"SKU {sku_id} is not on sale", sku_id=sku.pk)
-    return sku
+    """The SKU if it may be sold now: active, authorised, its product active.
+    (One plain-SQL read: this runs on every order.)"""
+    if not isinstance(sku_id, int) or isinstance(sku_id, bool):
+        raise SkuNotFound(f"SKU {sku_id} does not exist", sku_id=str(sku_id))
+    row = db.fetch_one(
+        "SELECT s.product_id, s.name, s.face_value, s.kind, s.authorised, s.active, p.active"
+        " FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id WHERE s.id = %s",
+        [sku_id],
+    )
+    if row is None:
+        raise SkuNotFound(f"SKU {sku_id} does not exist", sku_id=str(sku_id))
+    product_id, name, face_value, kind, authorised, active, product_active = row
+    if not (authorised and active and product_active):
+        raise SkuNotSellable(f"SKU {sku_id} is not on sale", sku_id=sku_id)
+    return Sku(
+        pk=sku_id,
+        product_id=product_id,
+        name=name,
+        face_value=db.db_decimal(face_value),
+        kind=kind,
+        authorised=True,
+        active=True,
+    )
 
 
 def get_sku(sku_id: int) -> Sku:

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Round
+from django.db.models import Sum
+from django.utils import timezone
 
+from kameng import db
 from kameng.ledger.errors import AlreadyPosted, InsufficientBalance, UnbalancedJournal
 from kameng.ledger.models import Account, Entry, Journal
 from kameng.money import ZERO, to_money
@@ -76,10 +77,9 @@ def merge_lines(lines: Iterable[Line]) -> list[Line]:
     return sorted(((acc, amt) for acc, amt in totals.items() if amt != 0), reverse=True)
 
 
-def post(
-    *, key: str, kind: str, lines: Iterable[Line], reference: str = "", memo: str = ""
-) -> Journal:
-    """Post one balanced journal atomically; joins the caller's transaction if there is one.
+def post(*, key: str, kind: str, lines: Iterable[Line], reference: str = "", memo: str = "") -> int:
+    """Post one balanced journal atomically; returns its id. Joins the caller's
+    transaction if there is one (no savepoint: this is on every order's path).
 
     Raises InsufficientBalance if an account that may not go negative would, and
     AlreadyPosted if a journal with this key exists (the caller decides whether that
@@ -92,24 +92,32 @@ def post(
         # No savepoint: a duplicate key aborts the whole transaction, which is what the
         # caller wants (the exception leaves its atomic block and rolls everything back).
         try:
-            journal = Journal.objects.create(key=key, kind=kind, reference=reference, memo=memo)
+            journal_id = db.fetch_one(
+                "INSERT INTO ledger_journal (key, kind, reference, memo, created_at)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                [key, kind, reference, memo, db.db_datetime(timezone.now())],
+            )[0]
         except IntegrityError as exc:
             raise AlreadyPosted(f"journal {key} was already posted", key=key) from exc
-        Entry.objects.bulk_create(
-            [Entry(journal=journal, account_id=acc, amount=amt) for acc, amt in merged]
+        values = ", ".join(["(%s, %s, %s)"] * len(merged))
+        db.execute(
+            f"INSERT INTO ledger_entry (journal_id, account_id, amount) VALUES {values}",
+            [value for acc, amt in merged for value in (journal_id, acc, amt)],
         )
         for account_id, amount in merged:
             _apply(account_id, amount)
-    return journal
+    return journal_id
 
 
 def _apply(account_id: int, amount: Decimal) -> None:
-    rows = Account.objects.filter(pk=account_id)
-    if amount < 0:
-        rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=-amount))
     # ROUND: SQLite keeps decimals as doubles; re-round to the cent on every write so
     # the cached balance never drifts (a no-op on PostgreSQL's exact numeric).
-    if rows.update(balance=Round(F("balance") + amount, 2)) != 1:
+    sql = "UPDATE ledger_account SET balance = ROUND(balance + %s, 2) WHERE id = %s"
+    params: list = [amount, account_id]
+    if amount < 0:
+        sql += " AND (allow_negative OR balance >= %s)"
+        params.append(-amount)
+    if db.execute(sql, params) != 1:
         account = Account.objects.get(pk=account_id)
         raise InsufficientBalance(
             f"{account.name} 余额不足: balance {account.balance}, needs {-amount}",

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kameng import db
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
 from kameng.agents.pricing import Quote, quote
@@ -78,7 +79,7 @@ def _buy(agent: Agent, sku_id: int, quantity: int, out_trade_no: str, request_ha
     amount = prices.unit_price * quantity
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(
+        order = Order(
             order_no=_new_order_no(now),
             agent=agent,
             channel=Order.Channel.AGENT,
@@ -95,6 +96,7 @@ def _buy(agent: Agent, sku_id: int, quantity: int, out_trade_no: str, request_ha
             delivered_at=now,
             confirm_deadline=_confirm_deadline(now),
         )
+        db.insert(order)
         cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
         _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
         ledger.post(
@@ -352,13 +354,19 @@ def _transition(order: Order, target: str, now: datetime, *, note: str = "", **f
 
 
 def _record_events(order: Order, path: list[str], now: datetime) -> None:
+    """History of an order that went through several states in one transaction."""
     previous = ""
-    events = []
+    params: list = []
     for status in path:
         assert not previous or can_move(previous, status), f"{previous} → {status}"
-        events.append(OrderEvent(order=order, from_status=previous, to_status=status, at=now))
+        params += [order.pk, previous, status, "", db.db_datetime(now)]
         previous = status
-    OrderEvent.objects.bulk_create(events)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(path))
+    db.execute(
+        "INSERT INTO orders_orderevent (order_id, from_status, to_status, note, at)"
+        f" VALUES {values}",
+        params,
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------
