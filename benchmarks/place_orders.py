@@ -8,11 +8,11 @@ The database named in --database-url is DROPPED and recreated (its name must con
 the same N client processes, each buying one code at a time for its own buyer agent
 (depth 3, so the price carries two agents' spreads):
 
-  A. service layer: `kameng.orders.services.place_order` through Django's ORM;
+  A. service layer: `kameng.orders.services.place_order`, exactly as the CLI calls it;
   B. raw SQL: one psycopg transaction per order doing the least work that leaves the
      same money and stock rows behind (card taken, order, journal, two entries, both
      balances). It skips what place_order also does: the SKU/price reads before the
-     transaction (sellable_sku, quote: 4 SELECTs) and the 3 orders_orderevent rows.
+     transaction (sellable_sku and quote: 2 SELECTs) and the 3 orders_orderevent rows.
 
 It prints orders/s, p50 and p99 latency per phase and the service/raw ratio, then checks
 the books (`ledger.verify()`) and that no card went to two orders. Exit status 1 if a
