@@ -1,0 +1,33 @@
+import pytest
+from django.core.management import call_command
+
+from kameng.agents.models import Agent
+from kameng.catalog.models import Sku
+from kameng.ledger import services as ledger
+from kameng.orders import services as orders
+from kameng.supply.models import Card
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_loads_the_documented_demo_once(capsys):
+    call_command("seed_demo")
+    assert '"seeded": true' in capsys.readouterr().out
+    chain = Agent.objects.select_related("user", "parent__user").order_by("depth")
+    assert [(a.user.username, a.parent and a.parent.user.username) for a in chain] == [
+        ("agent1", None),
+        ("agent2", "agent1"),
+        ("agent3", "agent2"),
+    ]
+    assert Sku.objects.count() >= 20
+    assert Card.objects.count() >= 2000
+    assert {k for k in Sku.objects.values_list("kind", flat=True)} == {"card", "direct"}
+    call_command("seed_demo")
+    assert '"seeded": false' in capsys.readouterr().out
+    assert Agent.objects.count() == 3
+
+    agent3 = chain[2]
+    sku = Sku.objects.filter(kind="card").first()
+    placed = orders.place_order(agent=agent3, sku_id=sku.pk, quantity=1, out_trade_no="demo")
+    assert len(orders.reveal_cards(placed.order, agent3)) == 1
+    assert ledger.verify() == []
