@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SIM_PORT ?= 9100
+export KAMENG_DEMO_SIM_URL ?= http://127.0.0.1:$(SIM_PORT)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kameng
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test test-sqlite test-postgres lint bench install clean
@@ -22,6 +25,12 @@ demo: install
 	$(BIN)/kameng seed-demo
 	$(BIN)/kameng collectstatic --noinput -v0
 	@echo "Kameng on http://$(HOST):$(PORT)/admin/  (operator / kameng-demo)"
+	@# The simulated top-up supplier and one Celery worker (with beat) run beside the
+	@# web server; Ctrl-C stops all three.
+	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	$(BIN)/kameng sim-supplier --port $(SIM_PORT) --merchant-id demo \
+		--secret kameng-demo-sim-secret --latency-ms 200 --catalog var/demo-sim-catalog.json & \
+	$(BIN)/celery -A kameng worker -B --pool threads --concurrency 4 --loglevel WARNING & \
 	$(BIN)/kameng runserver $(HOST):$(PORT) --noreload
 
 lint: install
@@ -32,12 +41,13 @@ test-sqlite: install
 	KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
 test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/place_orders.py --clients 16
+	$(BIN)/python benchmarks/direct_orders.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kameng.supply",
     "kameng.agents",
     "kameng.orders",
+    "kameng.topup",
     "kameng.demo",
 ]
 
@@ -129,6 +130,9 @@ def _database() -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )
+        # Tests run a Celery worker and a live server in threads: a file, not the
+        # shared in-memory database, so they wait for locks like production does.
+        db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     return db
 
 
@@ -155,6 +159,48 @@ STORAGES = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Where suppliers reach us (their callbacks); the demo serves on this address.
+KAMENG_PUBLIC_URL = os.environ.get("KAMENG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where `make demo` runs the bundled simulated top-up supplier.
+KAMENG_DEMO_SIM_URL = os.environ.get("KAMENG_DEMO_SIM_URL", "http://127.0.0.1:9100")
+
+MEDIA_ROOT = Path(os.environ.get("KAMENG_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "media/"
+
+# --- Background work (Celery) ------------------------------------------------------
+# Production: Redis is the broker, any number of workers (`celery -A kameng worker`) and
+# one beat. Embedded default: a broker kept in files under DATA_DIR, which needs no
+# server; `make demo` runs one worker (with beat) beside the web server.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    _queue_dir = DATA_DIR / "broker"
+    (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
+        "store_processed": False,
+        "polling_interval": 0.05,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged only once it has run: a worker that dies half-way leaves the
+# message for another worker. Every task is written to be safe to run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "poll-open-topups": {"task": "kameng.topup.tasks.poll_open_attempts", "schedule": 15.0},
+    "refresh-remote-offers": {
+        "task": "kameng.supply.tasks.refresh_remote_offers",
+        "schedule": 300.0,
+    },
+    "release-due-escrow": {"task": "kameng.orders.tasks.release_due_escrow", "schedule": 300.0},
+    "reconcile-ledger": {"task": "kameng.ledger.tasks.reconcile", "schedule": 3600.0},
+}
 
 # --- Business rules an operator may tune -------------------------------------------
 # Deepest agent level below the platform (anti-pyramid bound).
@@ -163,6 +209,12 @@ KAMENG_MAX_AGENT_DEPTH = int(os.environ.get("KAMENG_MAX_AGENT_DEPTH", 3))
 KAMENG_ESCROW_CONFIRM_HOURS = int(os.environ.get("KAMENG_ESCROW_CONFIRM_HOURS", 72))
 # Most codes one order may take.
 KAMENG_MAX_ORDER_QUANTITY = int(os.environ.get("KAMENG_MAX_ORDER_QUANTITY", 100))
+# Seconds to wait for a supplier's answer; no answer in time means "unknown", then query.
+KAMENG_SUPPLIER_TIMEOUT = float(os.environ.get("KAMENG_SUPPLIER_TIMEOUT", 5))
+# A top-up still open after this many seconds is queried (callbacks are not trusted
+# to arrive); queries back off up to KAMENG_TOPUP_QUERY_MAX_SECONDS apart.
+KAMENG_TOPUP_QUERY_AFTER_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_AFTER_SECONDS", 10))
+KAMENG_TOPUP_QUERY_MAX_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_MAX_SECONDS", 300))
 
 LOGGING = {
     "version": 1,

@@ -71,3 +71,43 @@ class World:
         a2 = agent("agent2", parent=a1, funds="5000")
         a3 = agent("agent3", parent=a2, funds="2000")
         return cls(source, item, a1, a2, a3)
+
+
+# --- supplier onboarding --------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(16) + b"\xff\xd9"
+
+
+def licence_number() -> str:
+    """A fresh, valid 统一社会信用代码 (its check character computed)."""
+    from kameng.supply.onboarding import uscc_check_character
+
+    first17 = f"91110108{next(_serial):09d}"
+    return first17 + uscc_check_character(first17)
+
+
+def document(name: str = "营业执照.pdf", data: bytes = PDF_BYTES):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def application(**overrides):
+    """A submitted supplier application with one product and one PDF."""
+    from kameng.supply import onboarding
+
+    n = next(_serial)
+    fields = {
+        "company_name": f"上游科技{n}有限公司",
+        "licence_number": licence_number(),
+        "contact_name": "张三",
+        "contact_phone": "13800138000",
+        "contact_email": f"supplier{n}@example.com",
+        "product_ids": [catalog.create_product("游戏点卡", f"授权商品{n}").pk],
+        "goods_note": "",
+        "documents": [document()],
+    }
+    fields.update(overrides)
+    return onboarding.submit_application(**fields)

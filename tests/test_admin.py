@@ -11,7 +11,7 @@ from kameng.supply.vault import decrypt
 
 pytestmark = pytest.mark.django_db
 
-APPS = {"ledger", "catalog", "supply", "agents", "orders"}
+APPS = {"ledger", "catalog", "supply", "agents", "orders", "topup"}
 READ_ONLY = {
     "ledger.account",
     "ledger.journal",
@@ -19,6 +19,8 @@ READ_ONLY = {
     "orders.order",
     "supply.card",
     "supply.cardbatch",
+    "topup.attempt",
+    "topup.callback",
 }
 
 

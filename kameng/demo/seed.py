@@ -5,9 +5,11 @@ prepaid balances, 24 SKUs across game cards, phone top-up and video memberships,
 and a few thousand card codes.
 """
 
+import json
 import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -41,6 +43,12 @@ GOODS = [
     ("视频会员", "优酷VIP", ["25", "198"], Sku.Kind.CARD),
 ]
 COST_RATIO = Decimal("0.92")  # suppliers sell to the platform at 92% of face value
+# The top-up supplier is the bundled simulator (`make demo` starts it with this catalog).
+SIM_MERCHANT = ("demo", "kameng-demo-sim-secret")
+
+
+def sim_catalog_path():
+    return settings.DATA_DIR / "demo-sim-catalog.json"
 
 
 def seed_demo() -> dict:
@@ -53,17 +61,28 @@ def seed_demo() -> dict:
         for depth, name, discount in LEVELS:
             agents.set_level(depth, name, Decimal(discount))
         card_supplier = supply.create_supplier("星辰卡业", status=Supplier.Status.APPROVED)
-        direct_supplier = supply.create_supplier(
-            "速充通讯", mode=Supplier.Mode.API, status=Supplier.Status.APPROVED
+        direct_supplier = supply.create_supplier("速充通讯", status=Supplier.Status.APPROVED)
+        supply.configure_api(
+            direct_supplier,
+            adapter="kameng-http",
+            base_url=settings.KAMENG_DEMO_SIM_URL,
+            merchant_id=SIM_MERCHANT[0],
+            secret=SIM_MERCHANT[1],
         )
+        sim_catalog: dict[str, dict] = {}
         card_skus = []
         for category, product_name, faces, kind in GOODS:
             product = catalog.create_product(category, product_name)
             for face in faces:
                 sku = catalog.create_sku(product, f"{face}元", Decimal(face), kind=kind)
                 supplier = card_supplier if kind == Sku.Kind.CARD else direct_supplier
-                supply.set_offer(supplier, sku, sku.face_value * COST_RATIO)
-                if kind == Sku.Kind.CARD:
+                remote_sku = f"SIM-{sku.pk}" if kind == Sku.Kind.DIRECT else None
+                offer = supply.set_offer(
+                    supplier, sku, sku.face_value * COST_RATIO, remote_sku=remote_sku
+                )
+                if remote_sku:
+                    sim_catalog[remote_sku] = {"price": str(offer.cost), "stock": 100000}
+                else:
                     card_skus.append(sku)
         codes = 0
         for sku in card_skus:
@@ -72,6 +91,7 @@ def seed_demo() -> dict:
                 for _ in range(CODES_PER_CARD_SKU)
             )
             codes += supply.import_cards(card_supplier, sku, text, source_name="demo").imported
+        sim_catalog_path().write_text(json.dumps(sim_catalog, indent=2))
         by_name: dict[str, Agent] = {}
         for username, parent, balance in AGENTS:
             agent = agents.create_agent(
@@ -85,4 +105,8 @@ def seed_demo() -> dict:
         "agents": [name for name, _, _ in AGENTS],
         "skus": Sku.objects.count(),
         "card_codes": codes,
+        "simulated_supplier": {
+            "url": settings.KAMENG_DEMO_SIM_URL,
+            "catalog": str(sim_catalog_path()),
+        },
     }

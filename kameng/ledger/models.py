@@ -48,6 +48,7 @@ class Journal(models.Model):
         ORDER_PAY = "order_pay", "订单付款入托管"
         ORDER_SETTLE = "order_settle", "托管分账"
         ORDER_REFUND = "order_refund", "订单退款"
+        SUPPLIER_PAYOUT = "supplier_payout", "供应商结算"
         ADJUSTMENT = "adjustment", "调整"
 
     key = models.CharField(max_length=96, unique=True)

@@ -27,12 +27,14 @@ ESCROW = "platform:escrow"
 REVENUE = "platform:revenue"
 FUNDING = "external:funding"  # money agents pay in (bank transfer, cash) and withdraw
 PAYMENTS = "external:payments"  # end-user money through payment gateways
+PAYOUTS = "external:payouts"  # money paid out to suppliers (settlement transfers)
 
 SYSTEM_ACCOUNTS = {
     ESCROW: ("担保托管", Account.Kind.ESCROW, False),
     REVENUE: ("平台收入", Account.Kind.PLATFORM_REVENUE, False),
     FUNDING: ("外部入金", Account.Kind.EXTERNAL, True),
     PAYMENTS: ("支付渠道", Account.Kind.EXTERNAL, True),
+    PAYOUTS: ("供应商结算出款", Account.Kind.EXTERNAL, True),
 }
 
 Line = tuple[int, Decimal]  # (account id, signed amount)
@@ -49,7 +51,7 @@ _system_ids: dict[str, int] = {}
 
 
 def system_account_id(code: str) -> int:
-    """Id of a system account (made by migration 0002), remembered for the process.
+    """Id of a system account (made by the ledger migrations), remembered for the process.
 
     Recreated if missing (a test flushed the tables); an id is remembered only once the
     row was found already there, never one made inside a transaction that may roll back.

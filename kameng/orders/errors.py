@@ -32,6 +32,6 @@ class PaymentMismatch(DomainError):
     status = 400
 
 
-class FulfilmentUnavailable(DomainError):
-    code = "fulfilment_unavailable"
-    status = 409
+class InvalidRechargeAccount(DomainError):
+    code = "invalid_account"
+    status = 400

@@ -19,6 +19,7 @@ def order_view(order: Order, *, viewer: Agent | None = None) -> dict:
         "unit_price": str(order.unit_price),
         "amount": str(order.amount),
         "status": order.status,
+        "account": order.recharge_account or None,
         "confirm_deadline": order.confirm_deadline.isoformat() if order.confirm_deadline else None,
     }
     if viewer is not None and order.status in {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}:

@@ -5,6 +5,7 @@ top to bottom. Storefront (end-user) orders use `create_storefront_order` and
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,8 +27,8 @@ from kameng.ledger.models import Journal
 from kameng.orders.errors import (
     ConfirmWindowClosed,
     DuplicateOutTradeNo,
-    FulfilmentUnavailable,
     IllegalTransition,
+    InvalidRechargeAccount,
     OrderNotFound,
     PaymentMismatch,
     PriceBelowCost,
@@ -38,6 +39,8 @@ from kameng.supply import queries as supply_queries
 from kameng.supply import services as supply
 from kameng.supply import vault
 from kameng.supply.errors import OutOfStock
+from kameng.topup import queries as topup_queries
+from kameng.topup.dispatch import first_route, open_attempt
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,20 @@ class Placed:
 def place_order(
     *, agent: Agent, sku_id: int, quantity: int, out_trade_no: str, recharge_account: str = ""
 ) -> Placed:
-    """A distributor buys from its prepaid balance; card codes are delivered at once.
+    """A distributor buys from its prepaid balance; card codes are delivered at once,
+    a direct top-up (`recharge_account`) is handed to a supplier after commit.
 
-    One transaction: insert the order, take the codes (SKIP LOCKED), move the money from
-    the buyer's balance into escrow. Any failure rolls all of it back. Idempotent on
-    (agent, out_trade_no): the same request again returns the same order.
+    One transaction: insert the order, take the codes (SKIP LOCKED) or open the first
+    top-up attempt, move the money from the buyer's balance into escrow. Any failure
+    rolls all of it back. Idempotent on (agent, out_trade_no): the same request again
+    returns the same order.
     """
     _check_request(quantity, out_trade_no)
+    recharge_account = recharge_account.strip()
     request_hash = _request_hash(Order.Channel.AGENT, sku_id, quantity, recharge_account)
     try:
-        return Placed(_buy(agent, sku_id, quantity, out_trade_no, request_hash), created=True)
+        order = _buy(agent, sku_id, quantity, out_trade_no, request_hash, recharge_account)
+        return Placed(order, created=True)
     except (IntegrityError, DomainError):
         # A retry, or a racing identical request that committed first (its unique
         # (agent, out_trade_no) row made ours fail, or it took the last stock/funds):
@@ -69,14 +76,23 @@ def place_order(
         return Placed(existing, created=False)
 
 
-def _buy(agent: Agent, sku_id: int, quantity: int, out_trade_no: str, request_hash: str) -> Order:
+def _buy(
+    agent: Agent,
+    sku_id: int,
+    quantity: int,
+    out_trade_no: str,
+    request_hash: str,
+    recharge_account: str,
+) -> Order:
     sku = sellable_sku(sku_id)
-    if sku.kind != Sku.Kind.CARD:
-        raise FulfilmentUnavailable("direct top-up is not available yet for this SKU")
+    _check_recharge_account(sku, recharge_account)
     if not agent.active:
         raise AgentInactive("this agent account is disabled")
     prices = quote(agent, sku)
     amount = prices.unit_price * quantity
+    direct = sku.kind == Sku.Kind.DIRECT
+    # Direct: pick the supplier before any money moves; none able → out_of_stock.
+    route = first_route(sku, quantity, prices.top_price) if direct else None
     now = timezone.now()
     with transaction.atomic():
         order = Order(
@@ -89,23 +105,27 @@ def _buy(agent: Agent, sku_id: int, quantity: int, out_trade_no: str, request_ha
             quantity=quantity,
             unit_price=prices.unit_price,
             amount=amount,
-            status=Status.DELIVERED,
+            recharge_account=recharge_account,
+            status=Status.DELIVERING if direct else Status.DELIVERED,
             spreads=_spreads_json(prices, quantity),
             platform_gross=prices.top_price * quantity,
             paid_at=now,
-            delivered_at=now,
-            confirm_deadline=_confirm_deadline(now),
+            delivered_at=None if direct else now,
+            confirm_deadline=None if direct else _confirm_deadline(now),
         )
         db.insert(order)
-        cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
-        _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
+        if route is None:
+            cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
+            _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
         ledger.post(
             key=f"order:{order.order_no}:pay",
             kind=Journal.Kind.ORDER_PAY,
             reference=order.order_no,
             lines=[(agent.wallet_id, -amount), (ledger.system_account_id(ledger.ESCROW), amount)],
         )
-        _record_events(order, [Status.CREATED, Status.PAID, Status.DELIVERED], now)
+        if route is not None:
+            open_attempt(order, route, 1, now)
+        _record_events(order, [Status.CREATED, Status.PAID, order.status], now)
     return order
 
 
@@ -116,19 +136,22 @@ def create_storefront_order(
     quantity: int,
     buyer_contact: str = "",
     out_trade_no: str | None = None,
+    recharge_account: str = "",
 ) -> Placed:
     """An end user orders on `seller`'s storefront; it waits in `created` for payment."""
     now = timezone.now()
     order_no = _new_order_no(now)
     out_trade_no = out_trade_no or f"web-{order_no}"
     _check_request(quantity, out_trade_no)
-    request_hash = _request_hash(Order.Channel.STOREFRONT, sku_id, quantity, buyer_contact)
+    recharge_account = recharge_account.strip()
+    request_hash = _request_hash(
+        Order.Channel.STOREFRONT, sku_id, quantity, f"{buyer_contact}|{recharge_account}"
+    )
     existing = _existing_order(seller, out_trade_no, request_hash)
     if existing is not None:
         return Placed(existing, created=False)
     sku = sellable_sku(sku_id)
-    if sku.kind != Sku.Kind.CARD:
-        raise FulfilmentUnavailable("direct top-up is not available yet for this SKU")
+    _check_recharge_account(sku, recharge_account)
     prices = quote(seller, sku, retail=True)
     try:
         with transaction.atomic():
@@ -143,6 +166,7 @@ def create_storefront_order(
                 unit_price=prices.unit_price,
                 amount=prices.unit_price * quantity,
                 buyer_contact=buyer_contact[:128],
+                recharge_account=recharge_account,
                 status=Status.CREATED,
                 spreads=_spreads_json(prices, quantity),
                 platform_gross=prices.top_price * quantity,
@@ -184,7 +208,8 @@ def record_payment(*, order_no: str, amount: Decimal, payment_ref: str) -> Order
 
 
 def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datetime) -> None:
-    """Escrow the payment and deliver the codes; no codes left → fail and refund."""
+    """Escrow the payment and deliver the codes (or start the top-up); nothing left to
+    deliver → fail and refund."""
     _transition(order, Status.PAID, now, payment_ref=payment_ref, paid_at=now)
     ledger.post(
         key=f"order:{order.order_no}:pay",
@@ -195,6 +220,15 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
             (ledger.system_account_id(ledger.ESCROW), amount),
         ],
     )
+    if order.recharge_account:
+        try:
+            route = first_route(order.sku, order.quantity, order.platform_gross / order.quantity)
+        except OutOfStock as exc:
+            fail_direct(order, now, note=exc.code)
+        else:
+            _transition(order, Status.DELIVERING, now)
+            open_attempt(order, route, 1, now)
+        return
     try:
         with transaction.atomic():
             cards = supply.allocate_cards(order.sku_id, order.quantity, order.pk, now)
@@ -269,6 +303,26 @@ def resolve_dispute(order: Order, *, upheld: bool, note: str = "") -> Order:
     return order
 
 
+def deliver_direct(order: Order, now: datetime) -> None:
+    """A supplier topped the account up: the confirmation window starts. Runs inside
+    the caller's transaction (kameng.topup decides)."""
+    _transition(
+        order,
+        Status.DELIVERED,
+        now,
+        note="topped up",
+        delivered_at=now,
+        confirm_deadline=_confirm_deadline(now),
+    )
+
+
+def fail_direct(order: Order, now: datetime, *, note: str) -> None:
+    """No supplier could top the account up: fail and refund, in the caller's
+    transaction."""
+    _transition(order, Status.FAILED, now, note=note[:255])
+    _refund(order, now)
+
+
 def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:
     """Decrypted (code, secret) pairs, for the order's own agent only."""
     if order.agent_id != viewer.pk:
@@ -295,7 +349,7 @@ def get_order(order_no: str, *, agent: Agent | None = None) -> Order:
 
 def _settle(order: Order) -> None:
     """Escrow → supplier cost, each agent's spread, the platform's fee."""
-    costs = supply_queries.supplier_costs(order.pk)
+    costs = supply_queries.supplier_costs(order.pk) + topup_queries.supplier_costs(order.pk)
     fee = order.platform_gross - sum((cost for _, cost in costs), Decimal(0))
     lines = [(ledger.system_account_id(ledger.ESCROW), -order.amount)]
     lines += [(int(account_id), Decimal(amount)) for account_id, amount in order.spreads]
@@ -378,6 +432,19 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
         raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
     if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
         raise InvalidInput("out_trade_no must be 1–64 printable characters")
+
+
+_ACCOUNT = re.compile(r"[0-9A-Za-z_@.+-]{3,64}")
+
+
+def _check_recharge_account(sku: Sku, account: str) -> None:
+    """A direct top-up needs the account to top up; a card order must not carry one."""
+    if sku.kind == Sku.Kind.DIRECT and not _ACCOUNT.fullmatch(account):
+        raise InvalidRechargeAccount(
+            "a direct top-up needs the account to top up: 3–64 letters, digits or _@.+-"
+        )
+    if sku.kind == Sku.Kind.CARD and account:
+        raise InvalidRechargeAccount("this SKU delivers card codes; it takes no account")
 
 
 def _request_hash(channel: str, sku_id: int, quantity: int, extra: str) -> str:

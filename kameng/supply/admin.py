@@ -1,56 +1,352 @@
-"""Supply admin: suppliers (approve/suspend), offers, and view-only card stock.
+"""Supply admin: suppliers, their qualification review (资质审核), offers, and view-only
+card stock.
 
-Card secrets never appear here: not in lists, forms, search or URL filters.
+Every decision on an application or a supplier goes through kameng.supply.onboarding,
+which records it (SupplierReview) with the operator who made it. Card secrets and
+supplier API secrets never appear here: not in lists, forms, search or URL filters.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from kameng.admin_mixins import ReadOnlyAdminMixin
-from kameng.supply.models import Card, CardBatch, Offer, Supplier
+from kameng.errors import DomainError
+from kameng.supply import onboarding, vault
+from kameng.supply.models import (
+    ApplicationDocument,
+    Card,
+    CardBatch,
+    Offer,
+    Supplier,
+    SupplierApplication,
+    SupplierReview,
+)
 from kameng.supply.services import create_supplier
 
 SECRET_FIELDS = ("secret_encrypted", "secret_digest")
 CARD_FIELDS = ("masked_code", "sku", "supplier", "batch", "cost", "status", "order", "sold_at")
 
 
+class ReasonActionForm(helpers.ActionForm):
+    """The changelist's action bar, with a reason box for decisions that need one."""
+
+    reason = forms.CharField(
+        label="理由",
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "驳回 / 暂停时必填", "size": 40}),
+    )
+
+
+def _reason(request: HttpRequest) -> str:
+    return request.POST.get("reason", "").strip()
+
+
+def _decide_each(admin_: admin.ModelAdmin, request, objects, decide) -> int:
+    """Apply one decision to each object; report refusals one by one, count successes."""
+    done = 0
+    for obj in objects:
+        try:
+            decide(obj)
+        except DomainError as exc:
+            admin_.message_user(request, f"{obj}: {exc.message} ({exc.code})", messages.ERROR)
+        else:
+            done += 1
+    return done
+
+
+# --- suppliers ------------------------------------------------------------------------
+
+
+def _adapter_choices() -> list[tuple[str, str]]:
+    from kameng.supply.adapters import REGISTRY
+
+    adapters = sorted((name, f"{cls.label} ({name})") for name, cls in REGISTRY.items())
+    return [("", "—— 无 (手工上卡) ——"), *adapters]
+
+
+class SupplierForm(forms.ModelForm):
+    adapter = forms.ChoiceField(label="对接协议", choices=_adapter_choices, required=False)
+    api_base_url = forms.URLField(
+        label="API 地址", required=False, max_length=255, assume_scheme="https"
+    )
+    api_secret = forms.CharField(
+        label="API 密钥",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="只写不读: 留空则保留原密钥; 保存后加密存储, 不再显示。",
+    )
+
+    class Meta:
+        model = Supplier
+        fields = ["name", "mode", "adapter", "api_base_url", "merchant_id"]
+        labels = {"merchant_id": "商户号"}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        adapter, mode = data.get("adapter"), data.get("mode")
+        if mode == Supplier.Mode.API and not adapter:
+            self.add_error("adapter", "API 对接的供应商必须选择对接协议")
+        if adapter:
+            if mode != Supplier.Mode.API:
+                self.add_error("mode", "选择了对接协议, 供货方式应为「API 对接」")
+            if not data.get("api_base_url"):
+                self.add_error("api_base_url", "请填写供应商的 API 地址")
+            if not data.get("merchant_id"):
+                self.add_error("merchant_id", "请填写商户号")
+            if not data.get("api_secret") and not self.instance.api_secret_encrypted:
+                self.add_error("api_secret", "请填写 API 密钥")
+        return data
+
+    def save(self, commit: bool = True) -> Supplier:
+        secret = self.cleaned_data.get("api_secret")
+        if secret:
+            self.instance.api_secret_encrypted = vault.encrypt(secret)
+        return super().save(commit)
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
-    list_display = ["name", "mode", "status", "payable_balance", "created_at"]
+    form = SupplierForm
+    action_form = ReasonActionForm
+    list_display = ["name", "mode", "adapter", "status", "payable_balance", "created_at"]
     list_filter = ["status", "mode"]
     search_fields = ["name"]
     list_select_related = ["payable"]
     ordering = ["name"]
-    fields = ["name", "mode", "status", "payable", "created_at"]
-    readonly_fields = ["payable", "created_at"]
-    actions = ["approve", "suspend"]
+    fieldsets = [
+        (None, {"fields": ["name", "mode", "status", "payable", "created_at"]}),
+        (
+            "API 对接",
+            {"fields": ["adapter", "api_base_url", "merchant_id", "api_secret", "secret_state"]},
+        ),
+    ]
+    # Status changes only through the actions below, so each one is recorded.
+    readonly_fields = ["status", "payable", "created_at", "secret_state"]
+    actions = ["approve", "reject", "suspend"]
 
     @admin.display(description="应付余额", ordering="payable__balance")
     def payable_balance(self, obj: Supplier):
         return obj.payable.balance
 
+    @admin.display(description="API 密钥状态")
+    def secret_state(self, obj: Supplier) -> str:
+        return "已设置" if obj.api_secret_encrypted else "未设置"
+
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        # A new supplier needs its payable account: let the service open both.
-        created = create_supplier(obj.name, mode=obj.mode, status=obj.status)
-        obj.pk = created.pk
-        obj.payable = created.payable
-        obj.created_at = created.created_at
+        editable = ["name", "mode", "adapter", "api_base_url", "merchant_id"]
+        editable.append("api_secret_encrypted")
+        if not change:
+            # A new supplier needs its payable account: let the service open both.
+            created = create_supplier(obj.name, mode=obj.mode)
+            obj.pk = created.pk
+            obj.payable = created.payable
+            obj.created_at = created.created_at
+            obj.status = created.status
+            obj._state.adding = False
+        # Never write status from the form: a decision made meanwhile must stand.
+        obj.save(update_fields=editable)
 
-    def _set_status(self, request, queryset: QuerySet, status: str) -> None:
-        updated = queryset.exclude(status=status).update(status=status)
-        label = Supplier.Status(status).label
-        self.message_user(request, f"{updated} 个供应商已设为「{label}」", messages.SUCCESS)
-
-    @admin.action(description="通过审核 (approve)", permissions=["change"])
+    @admin.action(description="通过审核 / 恢复供货 (approve)", permissions=["change"])
     def approve(self, request, queryset):
-        self._set_status(request, queryset, Supplier.Status.APPROVED)
+        def decide(supplier: Supplier) -> None:
+            if supplier.status == Supplier.Status.SUSPENDED:
+                onboarding.reinstate_supplier(supplier, operator=request.user, reason=reason)
+            else:
+                onboarding.approve_supplier(supplier, operator=request.user, reason=reason)
 
-    @admin.action(description="暂停供货 (suspend)", permissions=["change"])
+        reason = _reason(request)
+        pending = queryset.exclude(status=Supplier.Status.APPROVED)
+        done = _decide_each(self, request, pending, decide)
+        self.message_user(request, f"{done} 个供应商已通过 / 恢复供货", messages.SUCCESS)
+
+    @admin.action(description="驳回 (reject, 需填写理由)", permissions=["change"])
+    def reject(self, request, queryset):
+        reason = _reason(request)
+        if not reason:
+            self.message_user(request, "驳回必须填写理由", messages.ERROR)
+            return
+        done = _decide_each(
+            self,
+            request,
+            queryset,
+            lambda s: onboarding.reject_supplier(s, reason=reason, operator=request.user),
+        )
+        self.message_user(request, f"{done} 个供应商已驳回", messages.SUCCESS)
+
+    @admin.action(description="暂停供货 (suspend, 需填写理由)", permissions=["change"])
     def suspend(self, request, queryset):
-        self._set_status(request, queryset, Supplier.Status.SUSPENDED)
+        reason = _reason(request)
+        if not reason:
+            self.message_user(request, "暂停供货必须填写理由", messages.ERROR)
+            return
+        done = _decide_each(
+            self,
+            request,
+            queryset,
+            lambda s: onboarding.suspend_supplier(s, reason=reason, operator=request.user),
+        )
+        self.message_user(request, f"{done} 个供应商已暂停供货", messages.SUCCESS)
+
+
+# --- qualification review -------------------------------------------------------------
+
+APPLICATION_FIELDS = [
+    "company_name",
+    "licence_number",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "goods_list",
+    "goods_note",
+    "status",
+    "supplier",
+    "submitted_at",
+    "decided_at",
+]
+
+
+class DocumentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ApplicationDocument
+    fields = ["original_name", "content_type", "size", "sha256", "uploaded_at", "download"]
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description="下载")
+    def download(self, obj: ApplicationDocument) -> str:
+        url = reverse(
+            "admin:supply_supplierapplication_document", args=[obj.application_id, obj.pk]
+        )
+        return format_html('<a href="{}">下载</a>', url)
+
+
+class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = SupplierReview
+    fk_name = "application"
+    fields = ["at", "decision", "reason", "decided_by", "supplier"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "审核记录"
+
+
+@admin.register(SupplierApplication)
+class SupplierApplicationAdmin(admin.ModelAdmin):
+    """Applications arrive through `kameng supplier-apply` (and later the web); here the
+    operator reads them, opens the documents and decides."""
+
+    action_form = ReasonActionForm
+    list_display = [
+        "id",
+        "company_name",
+        "licence_number",
+        "contact_name",
+        "contact_phone",
+        "status",
+        "document_count",
+        "submitted_at",
+        "decided_at",
+        "supplier",
+    ]
+    list_filter = ["status"]
+    search_fields = ["=id", "company_name", "licence_number", "contact_name", "contact_email"]
+    list_select_related = ["supplier"]
+    date_hierarchy = "submitted_at"
+    ordering = ["-pk"]
+    fields = APPLICATION_FIELDS
+    readonly_fields = APPLICATION_FIELDS
+    inlines = [DocumentInline, ReviewInline]
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(documents_count=Count("documents"))
+
+    # Nothing is typed in here: the page is read-only; decisions are the actions.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm("supply.change_supplierapplication")
+
+    @admin.display(description="资质文件", ordering="documents_count")
+    def document_count(self, obj: SupplierApplication) -> int:
+        return obj.documents_count
+
+    @admin.display(description="授权经营的商品")
+    def goods_list(self, obj: SupplierApplication) -> str:
+        return format_html_join("、", "{}", ((p.name,) for p in obj.goods.order_by("pk"))) or "-"
+
+    @admin.action(description="通过申请 (approve)", permissions=["review"])
+    def approve(self, request, queryset):
+        reason = _reason(request)
+        done = _decide_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda a: onboarding.approve_application(a, operator=request.user, reason=reason),
+        )
+        self.message_user(request, f"{done} 份申请已通过, 供应商已创建", messages.SUCCESS)
+
+    @admin.action(description="驳回申请 (reject, 需填写理由)", permissions=["review"])
+    def reject(self, request, queryset):
+        reason = _reason(request)
+        if not reason:
+            self.message_user(request, "驳回必须填写理由", messages.ERROR)
+            return
+        done = _decide_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda a: onboarding.reject_application(a, reason=reason, operator=request.user),
+        )
+        self.message_user(request, f"{done} 份申请已驳回", messages.SUCCESS)
+
+    def get_urls(self):
+        download = path(
+            "<path:object_id>/document/<int:document_id>/",
+            self.admin_site.admin_view(self.document_view),
+            name="supply_supplierapplication_document",
+        )
+        return [download, *super().get_urls()]
+
+    def document_view(self, request, object_id: str, document_id: int) -> FileResponse:
+        """Documents are private: served only here, to operators who may view them."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = ApplicationDocument.objects.filter(
+            pk=document_id, application_id=object_id
+        ).first()
+        if document is None or not document.file.storage.exists(document.file.name):
+            raise Http404("no such document")
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+
+
+@admin.register(SupplierReview)
+class SupplierReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Append-only: written by kameng.supply.onboarding, never edited."""
+
+    list_display = ["at", "decision", "application", "supplier", "reason", "decided_by"]
+    list_filter = ["decision"]
+    search_fields = ["application__company_name", "supplier__name", "reason"]
+    list_select_related = ["application", "supplier", "decided_by"]
+    date_hierarchy = "at"
+    ordering = ["-pk"]
 
 
 @admin.register(Offer)

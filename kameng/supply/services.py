@@ -2,11 +2,13 @@
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from kameng import db
 from kameng.catalog.models import Sku
@@ -24,6 +26,8 @@ from kameng.supply.errors import (
 )
 from kameng.supply.models import Card, CardBatch, Offer, Supplier
 
+log = logging.getLogger(__name__)
+
 MAX_CODE_LENGTH = 128
 MAX_SECRET_LENGTH = 256
 _SEPARATORS = ("----", "\t", ",", " ")
@@ -39,13 +43,25 @@ def create_supplier(
         return Supplier.objects.create(name=name, mode=mode, status=status, payable=payable)
 
 
-def set_offer(supplier: Supplier, sku: Sku, cost: Decimal | str, *, active: bool = True) -> Offer:
+def set_offer(
+    supplier: Supplier,
+    sku: Sku,
+    cost: Decimal | str,
+    *,
+    active: bool = True,
+    remote_sku: str | None = None,
+) -> Offer:
+    """License a supplier for a SKU at a cost; API suppliers also name their own
+    product code for it (`remote_sku`)."""
     cost = to_money(cost)
     if cost <= 0:
         raise InvalidInput("cost must be positive")
-    offer, _ = Offer.objects.update_or_create(
-        supplier=supplier, sku=sku, defaults={"cost": cost, "active": active}
-    )
+    defaults: dict = {"cost": cost, "active": active}
+    if remote_sku is not None:
+        if len(remote_sku) > 64:
+            raise InvalidInput("the supplier's product code is at most 64 characters")
+        defaults["remote_sku"] = remote_sku
+    offer, _ = Offer.objects.update_or_create(supplier=supplier, sku=sku, defaults=defaults)
     return offer
 
 
@@ -287,3 +303,54 @@ def get_supplier(name: str) -> Supplier:
         return Supplier.objects.get(name=name)
     except Supplier.DoesNotExist as exc:
         raise SupplierNotFound(f"no supplier named {name!r}", supplier=name) from exc
+
+
+# --- API suppliers --------------------------------------------------------------------
+
+
+def configure_api(
+    supplier: Supplier, *, adapter: str, base_url: str, merchant_id: str, secret: str
+) -> Supplier:
+    """Connect a supplier by API: which protocol, where, and its credentials."""
+    from kameng.supply.adapters import REGISTRY
+
+    if adapter not in REGISTRY:
+        raise InvalidInput(f"unknown adapter {adapter!r}; known: {', '.join(sorted(REGISTRY))}")
+    if not base_url.startswith(("http://", "https://")) or not merchant_id or not secret:
+        raise InvalidInput("an API supplier needs an http(s) base URL, a merchant id and a secret")
+    supplier.mode = Supplier.Mode.API
+    supplier.adapter = adapter
+    supplier.api_base_url = base_url.rstrip("/")
+    supplier.merchant_id = merchant_id
+    supplier.api_secret_encrypted = vault.encrypt(secret)
+    supplier.save(
+        update_fields=["mode", "adapter", "api_base_url", "merchant_id", "api_secret_encrypted"]
+    )
+    return supplier
+
+
+def refresh_remote_offers() -> int:
+    """Ask every API supplier for the stock and cost of each product it offers us.
+    A supplier that does not answer keeps its last known figures."""
+    from kameng.supply.adapters import SupplierUnreachable, adapter_for
+
+    offers = Offer.objects.filter(
+        active=True, supplier__mode=Supplier.Mode.API, supplier__status=Supplier.Status.APPROVED
+    ).exclude(remote_sku="")
+    refreshed = 0
+    for offer in offers.select_related("supplier"):
+        try:
+            info = adapter_for(offer.supplier).query_product(offer.remote_sku)
+        except SupplierUnreachable as exc:
+            log.warning("stock of %s at %s unknown: %s", offer.remote_sku, offer.supplier, exc)
+            continue
+        fields = {
+            "remote_stock": info.stock,
+            "remote_available": info.available,
+            "refreshed_at": timezone.now(),
+        }
+        if info.cost > 0:
+            fields["cost"] = info.cost
+        Offer.objects.filter(pk=offer.pk).update(**fields)
+        refreshed += 1
+    return refreshed

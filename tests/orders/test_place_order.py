@@ -10,7 +10,7 @@ from kameng.errors import InvalidInput
 from kameng.ledger import services as ledger
 from kameng.ledger.errors import InsufficientBalance
 from kameng.orders import services as orders
-from kameng.orders.errors import DuplicateOutTradeNo, FulfilmentUnavailable, OrderNotFound
+from kameng.orders.errors import DuplicateOutTradeNo, InvalidRechargeAccount, OrderNotFound
 from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.supply.errors import OutOfStock
@@ -125,10 +125,37 @@ def test_unknown_sku_and_bad_input_are_refused(world):
     assert Order.objects.count() == 0
 
 
-def test_direct_skus_are_not_sold_from_card_stock_yet(world):
+def test_direct_needs_an_account_and_a_supplier_and_cards_take_no_account(world):
     direct = factories.sku("30.00", kind=Sku.Kind.DIRECT)
-    with pytest.raises(FulfilmentUnavailable):
-        orders.place_order(agent=world.a3, sku_id=direct.pk, quantity=1, out_trade_no="d")
+    before = factories.wallet(world.a3)
+    for account in ("", "12", "has space", "x" * 65):
+        with pytest.raises(InvalidRechargeAccount):
+            orders.place_order(
+                agent=world.a3,
+                sku_id=direct.pk,
+                quantity=1,
+                out_trade_no="d",
+                recharge_account=account,
+            )
+    # No API supplier serves it: refused before any money moves.
+    with pytest.raises(OutOfStock):
+        orders.place_order(
+            agent=world.a3,
+            sku_id=direct.pk,
+            quantity=1,
+            out_trade_no="d",
+            recharge_account="13800138000",
+        )
+    with pytest.raises(InvalidRechargeAccount):
+        orders.place_order(
+            agent=world.a3,
+            sku_id=world.sku.pk,
+            quantity=1,
+            out_trade_no="c",
+            recharge_account="13800138000",
+        )
+    assert Order.objects.count() == 0
+    assert factories.wallet(world.a3) == before
 
 
 def test_only_the_buyer_sees_the_secrets(world):

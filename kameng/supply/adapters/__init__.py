@@ -1,0 +1,35 @@
+"""Supplier adapters: one class per upstream protocol, chosen per supplier by name.
+
+`adapter_for(supplier)` is the only entry point the rest of Kameng uses.
+"""
+
+from kameng.supply.adapters import kameng_http  # noqa: F401  (registers itself)
+from kameng.supply.adapters.base import (
+    REGISTRY,
+    ForgedCallback,
+    Outcome,
+    ProductInfo,
+    StatusReport,
+    SubmitResult,
+    SupplierAdapter,
+    SupplierCredentials,
+    SupplierUnreachable,
+    TopupRequest,
+    adapter_for,
+    register,
+)
+
+__all__ = [
+    "REGISTRY",
+    "ForgedCallback",
+    "Outcome",
+    "ProductInfo",
+    "StatusReport",
+    "SubmitResult",
+    "SupplierAdapter",
+    "SupplierCredentials",
+    "SupplierUnreachable",
+    "TopupRequest",
+    "adapter_for",
+    "register",
+]

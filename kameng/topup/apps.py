@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TopupConfig(AppConfig):
+    name = "kameng.topup"
+    verbose_name = "直充"

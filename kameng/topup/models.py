@@ -1,0 +1,78 @@
+"""Direct top-up attempts (one order may try several suppliers, one at a time) and
+every callback suppliers sent us. Workflows live in services.py."""
+
+from django.db import models
+from django.db.models import Q
+
+from kameng.orders.models import Order
+from kameng.supply.models import Supplier
+from kameng.topup.states import AttemptStatus
+
+
+class Attempt(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="topup_attempts")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    # Our order number at the supplier (its out_order_no): unique, reused on resubmit
+    # so the supplier recognises a repeat instead of topping up twice.
+    request_id = models.CharField(max_length=48, unique=True)
+    supplier_order_no = models.CharField(max_length=64, blank=True)
+    remote_sku = models.CharField(max_length=64)
+    cost = models.DecimalField(max_digits=14, decimal_places=2)  # owed to the supplier
+    status = models.CharField(
+        max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
+    )
+    retryable = models.BooleanField(default=False)  # failed: may the next supplier try?
+    error_code = models.CharField(max_length=32, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    queries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # When the poller should ask the supplier, if nothing final was heard by then.
+    next_query_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "直充尝试"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="topup_attempt_number"),
+            # At most one supplier ever delivers an order.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="succeeded"), name="topup_one_success"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_query_at"],
+                condition=Q(status__in=["pending", "submitted", "unknown"]),
+                name="topup_open_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.request_id
+
+
+class Callback(models.Model):
+    """Every callback received, trusted or not: the evidence when a supplier disputes."""
+
+    class Effect(models.TextChoices):
+        APPLIED = "applied", "已处理"
+        DUPLICATE = "duplicate", "重复"
+        FORGED = "forged", "签名无效"
+        UNKNOWN_REQUEST = "unknown_request", "未知订单"
+        CONTRADICTION = "contradiction", "与终态矛盾"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="callbacks")
+    request_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=12, blank=True)
+    effect = models.CharField(max_length=16, choices=Effect.choices)
+    body = models.TextField()
+    remote_addr = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "供应商回调"
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.effect}"

@@ -1,0 +1,238 @@
+"""Direct top-up workflow: submit to a supplier, learn the outcome (answer, callback or
+query), then deliver, fail over to the next supplier, or refund.
+
+Rules the code keeps (the suppliers' own documentation insists on them):
+- a timeout or an untrusted answer is `unknown`, never `failed`: query before deciding;
+- nothing final moves again: duplicate, late and contradicting reports change nothing;
+- deciding (attempt state, order state, money) is one transaction; talking to the
+  supplier happens outside any transaction.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from kameng.orders import services as orders
+from kameng.supply.adapters import (
+    ForgedCallback,
+    Outcome,
+    SupplierUnreachable,
+    TopupRequest,
+    adapter_for,
+)
+from kameng.supply.models import Supplier
+from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
+from kameng.topup.models import Attempt, Callback
+from kameng.topup.routing import routes
+from kameng.topup.states import FINAL, OPEN, AttemptStatus, can_move
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A definite word from the supplier about one attempt."""
+
+    outcome: Outcome
+    supplier_order_no: str = ""
+    retryable: bool = True  # failed: may the next supplier try? (async failures: yes)
+    code: str = ""
+    message: str = ""
+
+
+def submit(attempt_id: int) -> None:
+    """Send an attempt that has not been accepted yet. Sending twice is harmless: the
+    request id is the same, and the supplier answers a repeat like the first time."""
+    attempt = Attempt.objects.select_related("supplier", "order").filter(pk=attempt_id).first()
+    if attempt is None or attempt.status not in (AttemptStatus.PENDING, AttemptStatus.UNKNOWN):
+        return
+    order = attempt.order
+    request = TopupRequest(
+        request_id=attempt.request_id,
+        remote_sku=attempt.remote_sku,
+        account=order.recharge_account,
+        quantity=order.quantity,
+        callback_url=callback_url(attempt.supplier_id),
+    )
+    try:
+        result = adapter_for(attempt.supplier).submit(request)
+    except SupplierUnreachable as exc:
+        log.warning("top-up %s: no trusted answer from %s: %s", attempt, attempt.supplier, exc)
+        _set(attempt, AttemptStatus.UNKNOWN, message=str(exc)[:255])
+        _schedule_query(attempt)
+        return
+    apply(
+        attempt.pk,
+        Report(
+            result.outcome, result.supplier_order_no, result.retryable, result.code, result.message
+        ),
+    )
+    if result.outcome == Outcome.PROCESSING:
+        _schedule_query(attempt)
+
+
+def query(attempt_id: int) -> None:
+    """Ask the supplier where an open attempt stands (after a timeout, or when no
+    callback came). Not found and never accepted: the submit got lost, send it again."""
+    attempt = Attempt.objects.select_related("supplier").filter(pk=attempt_id).first()
+    if attempt is None or attempt.status in FINAL:
+        return
+    Attempt.objects.filter(pk=attempt.pk).update(queries=attempt.queries + 1)
+    attempt.queries += 1
+    try:
+        status = adapter_for(attempt.supplier).query(attempt.request_id)
+    except SupplierUnreachable as exc:
+        log.warning("top-up %s: query failed: %s", attempt, exc)
+        _schedule_query(attempt)
+        return
+    if not status.found:
+        if attempt.status != AttemptStatus.SUBMITTED:
+            submit(attempt.pk)
+            return
+        log.error("top-up %s: %s lost an order it had accepted", attempt, attempt.supplier)
+        _schedule_query(attempt)
+        return
+    apply(attempt.pk, Report(status.outcome, status.supplier_order_no, True, status.code))
+    if status.outcome == Outcome.PROCESSING:
+        _schedule_query(attempt)
+
+
+def apply(attempt_id: int, report: Report) -> str:
+    """Act on what the supplier said; returns the Callback.Effect it had."""
+    now = timezone.now()
+    if report.outcome == Outcome.PROCESSING:
+        Attempt.objects.filter(
+            pk=attempt_id, status__in=[AttemptStatus.PENDING, AttemptStatus.UNKNOWN]
+        ).update(
+            status=AttemptStatus.SUBMITTED,
+            supplier_order_no=report.supplier_order_no[:64],
+            submitted_at=now,
+        )
+        return Callback.Effect.APPLIED
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().select_related("order").get(pk=attempt_id)
+        if attempt.status in FINAL:
+            if attempt.status != report.outcome:
+                log.error(
+                    "top-up %s is %s, but the supplier now says %s: left as it is",
+                    attempt,
+                    attempt.status,
+                    report.outcome,
+                )
+                return Callback.Effect.CONTRADICTION
+            return Callback.Effect.DUPLICATE
+        order = attempt.order
+        if report.outcome == Outcome.SUCCEEDED:
+            _set(
+                attempt,
+                AttemptStatus.SUCCEEDED,
+                supplier_order_no=report.supplier_order_no[:64] or attempt.supplier_order_no,
+                finished_at=now,
+            )
+            orders.deliver_direct(order, now)
+            return Callback.Effect.APPLIED
+        _set(
+            attempt,
+            AttemptStatus.FAILED,
+            retryable=report.retryable,
+            error_code=report.code[:32],
+            message=report.message[:255],
+            finished_at=now,
+        )
+        if report.retryable and _fail_over(attempt, now):
+            return Callback.Effect.APPLIED
+        orders.fail_direct(order, now, note=f"top-up failed: {report.code or 'supplier'}")
+    return Callback.Effect.APPLIED
+
+
+def _fail_over(failed: Attempt, now) -> bool:
+    """Open an attempt at the best supplier not tried yet for this order, if any."""
+    order = failed.order
+    tried = frozenset(order.topup_attempts.values_list("supplier_id", flat=True))
+    remaining = routes(order.sku_id, order.quantity, order.platform_gross / order.quantity, tried)
+    if not remaining:
+        return False
+    open_attempt(order, remaining[0], failed.number + 1, now)
+    return True
+
+
+def receive_callback(
+    supplier: Supplier, body: bytes, content_type: str, remote_addr: str = ""
+) -> tuple[int, bytes, str]:
+    """A supplier's callback: verify, find our attempt, apply, answer in its dialect."""
+    adapter = adapter_for(supplier)
+    text = body[:4000].decode("utf-8", "replace")
+    try:
+        status = adapter.parse_callback(body, content_type)
+    except ForgedCallback as exc:
+        log.warning("forged callback for %s from %s: %s", supplier, remote_addr, exc)
+        Callback.objects.create(
+            supplier=supplier, effect=Callback.Effect.FORGED, body=text, remote_addr=remote_addr
+        )
+        return adapter.callback_reply(False)
+    attempt = Attempt.objects.filter(supplier=supplier, request_id=status.request_id).first()
+    if attempt is None:
+        effect = Callback.Effect.UNKNOWN_REQUEST
+    else:
+        effect = apply(attempt.pk, Report(status.outcome, status.supplier_order_no, True))
+    Callback.objects.create(
+        supplier=supplier,
+        request_id=status.request_id[:64],
+        outcome=status.outcome,
+        effect=effect,
+        body=text,
+        remote_addr=remote_addr,
+    )
+    return adapter.callback_reply(attempt is not None)
+
+
+def poll_due(limit: int = 500) -> int:
+    """The safety net behind callbacks and queued queries: every open attempt whose
+    query time has passed is claimed (its next query moved on) and queried."""
+    now = timezone.now()
+    due = list(
+        Attempt.objects.filter(status__in=OPEN, next_query_at__lte=now)
+        .order_by("next_query_at")
+        .values_list("pk", "next_query_at", "queries")[:limit]
+    )
+    claimed = 0
+    for pk, at, queries in due:
+        later = now + timedelta(seconds=query_delay(queries))
+        if Attempt.objects.filter(pk=pk, next_query_at=at).update(next_query_at=later):
+            enqueue_query(pk, countdown=0)
+            claimed += 1
+    return claimed
+
+
+def callback_url(supplier_id: int) -> str:
+    return settings.KAMENG_PUBLIC_URL + reverse("topup-callback", args=[supplier_id])
+
+
+def _schedule_query(attempt: Attempt) -> None:
+    delay = query_delay(attempt.queries)
+    Attempt.objects.filter(pk=attempt.pk, status__in=OPEN).update(
+        next_query_at=timezone.now() + timedelta(seconds=delay)
+    )
+    enqueue_query(attempt.pk, countdown=delay)
+
+
+def _set(attempt: Attempt, target: str, **fields) -> bool:
+    """Compare-and-set the attempt's status; False if it moved meanwhile."""
+    current = attempt.status
+    if current != target and not can_move(current, target):
+        return False
+    if target in FINAL:
+        fields["next_query_at"] = None
+    if target == AttemptStatus.SUBMITTED:
+        fields.setdefault("submitted_at", timezone.now())
+    moved = Attempt.objects.filter(pk=attempt.pk, status=current).update(status=target, **fields)
+    if moved:
+        attempt.status = target
+        for name, value in fields.items():
+            setattr(attempt, name, value)
+    return bool(moved)

@@ -1,0 +1,99 @@
+"""Direct top-ups end to end: a real Celery worker (thread), the live Django server
+(callbacks), and simulated suppliers over real HTTP. Nothing is mocked."""
+
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from kameng.catalog.models import Sku
+from kameng.celery import app as celery_app
+from kameng.supply import services as supply
+from kameng.supply.models import Supplier
+from kameng.supply.simulator import SimConfig, SimProduct, SimulatedSupplier
+from tests import factories
+
+PRODUCT = "MOBILE-50"
+
+
+@pytest.fixture
+def topup_settings(settings, live_server):
+    settings.KAMENG_PUBLIC_URL = live_server.url
+    settings.KAMENG_SUPPLIER_TIMEOUT = 0.5
+    settings.KAMENG_TOPUP_QUERY_AFTER_SECONDS = 0.4
+    settings.KAMENG_TOPUP_QUERY_MAX_SECONDS = 2
+    return settings
+
+
+@pytest.fixture(scope="session")
+def _worker_thread(django_db_setup, django_db_blocker) -> Iterator[object]:
+    """One real worker for the session, on the configured broker (files on SQLite runs,
+    Redis with REDIS_URL); stopping one takes seconds, so it is started once."""
+    with django_db_blocker.unblock():
+        celery_app.control.purge()
+        with start_worker(
+            celery_app,
+            pool="threads",
+            concurrency=4,
+            perform_ping_check=False,
+            shutdown_timeout=30,
+        ) as running:
+            yield running
+
+
+@pytest.fixture
+def worker(transactional_db, topup_settings, _worker_thread) -> Iterator[object]:
+    """The worker, with an empty queue: no test sees another's tasks."""
+    celery_app.control.purge()
+    yield _worker_thread
+    celery_app.control.purge()
+
+
+@pytest.fixture
+def sims() -> Iterator[Callable[..., SimulatedSupplier]]:
+    started: list[SimulatedSupplier] = []
+
+    def make(stock: int | None = None, **config) -> SimulatedSupplier:
+        config.setdefault("process_time", 0.05)
+        products = {PRODUCT: SimProduct(Decimal("45.00"), stock=stock)}
+        sim = SimulatedSupplier(SimConfig(products=products, **config)).start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def direct_world(transactional_db):
+    """The usual agent chain plus a direct SKU (face 50) no supplier serves yet."""
+    world = factories.World.build()
+    world.direct = factories.sku("50.00", kind=Sku.Kind.DIRECT)
+    return world
+
+
+def connect(sim: SimulatedSupplier, sku: Sku, cost: str = "45.00", name: str = "") -> Supplier:
+    """An approved API supplier speaking to `sim`, licensed for `sku` at `cost`."""
+    source = factories.supplier(name or None)
+    supply.configure_api(
+        source,
+        adapter="kameng-http",
+        base_url=sim.url,
+        merchant_id=sim.config.merchant_id,
+        secret=sim.config.secret,
+    )
+    supply.set_offer(source, sku, Decimal(cost), remote_sku=PRODUCT)
+    return source
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> float:
+    """Seconds it took for `check` to hold; fails the test after `timeout`."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not reached within {timeout}s")
+        time.sleep(0.02)
+    return time.monotonic() - start
