@@ -22,7 +22,8 @@ def order_view(order: Order, *, viewer: Agent | None = None) -> dict:
         "account": order.recharge_account or None,
         "confirm_deadline": order.confirm_deadline.isoformat() if order.confirm_deadline else None,
     }
-    if viewer is not None and order.status in {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}:
+    delivered = order.status in {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}
+    if viewer is not None and delivered and not order.recharge_account:
         view["cards"] = [{"code": c, "secret": s} for c, s in reveal_cards(order, viewer)]
     return view
 

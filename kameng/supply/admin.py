@@ -168,31 +168,22 @@ class SupplierAdmin(admin.ModelAdmin):
 
     @admin.action(description="驳回 (reject, 需填写理由)", permissions=["change"])
     def reject(self, request, queryset):
-        reason = _reason(request)
-        if not reason:
-            self.message_user(request, "驳回必须填写理由", messages.ERROR)
-            return
-        done = _decide_each(
-            self,
-            request,
-            queryset,
-            lambda s: onboarding.reject_supplier(s, reason=reason, operator=request.user),
-        )
-        self.message_user(request, f"{done} 个供应商已驳回", messages.SUCCESS)
+        self._decide_with_reason(request, queryset, onboarding.reject_supplier, "驳回")
 
     @admin.action(description="暂停供货 (suspend, 需填写理由)", permissions=["change"])
     def suspend(self, request, queryset):
+        self._decide_with_reason(request, queryset, onboarding.suspend_supplier, "暂停供货")
+
+    def _decide_with_reason(self, request, queryset, decide, label: str) -> None:
+        """Decisions that must say why: refused without a reason, else one per row."""
         reason = _reason(request)
         if not reason:
-            self.message_user(request, "暂停供货必须填写理由", messages.ERROR)
+            self.message_user(request, f"{label}必须填写理由", messages.ERROR)
             return
         done = _decide_each(
-            self,
-            request,
-            queryset,
-            lambda s: onboarding.suspend_supplier(s, reason=reason, operator=request.user),
+            self, request, queryset, lambda s: decide(s, reason=reason, operator=request.user)
         )
-        self.message_user(request, f"{done} 个供应商已暂停供货", messages.SUCCESS)
+        self.message_user(request, f"{done} 个供应商已{label}", messages.SUCCESS)
 
 
 # --- qualification review -------------------------------------------------------------

@@ -1,12 +1,10 @@
 """Real threads, real PostgreSQL row locks: released together, then the invariants."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from kameng.agents.services import top_up
@@ -16,31 +14,10 @@ from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.supply.models import Card
 from tests import factories
+from tests.concurrency import race
 from tests.orders.helpers import assert_books_sound
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(n: int, work) -> list:
-    """Run work(i) in n threads started at the same instant; collect results or errors."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _codes(result) -> str:
@@ -49,7 +26,7 @@ def _codes(result) -> str:
 
 def test_fifty_buyers_for_thirty_codes_sell_exactly_thirty(world_30):
     world = world_30
-    results = _race(
+    results = race(
         50,
         lambda i: orders.place_order(
             agent=world.a3, sku_id=world.sku.pk, quantity=1, out_trade_no=f"race-{i}"
@@ -69,7 +46,7 @@ def test_fifty_buyers_for_thirty_codes_sell_exactly_thirty(world_30):
 
 def test_the_same_request_racing_with_itself_makes_one_order(world_30):
     world = world_30
-    results = _race(
+    results = race(
         20,
         lambda i: orders.place_order(
             agent=world.a3, sku_id=world.sku.pk, quantity=2, out_trade_no="same"
@@ -87,7 +64,7 @@ def test_a_balance_is_never_overdrawn_under_concurrency(world_30):
     world = world_30
     buyer = factories.agent("tight", parent=world.a2)
     top_up(buyer, Decimal("492.50"))  # exactly five codes at 98.50
-    results = _race(
+    results = race(
         20,
         lambda i: orders.place_order(
             agent=buyer, sku_id=world.sku.pk, quantity=1, out_trade_no=f"t-{i}"
@@ -112,7 +89,7 @@ def test_confirm_and_auto_release_racing_settle_once(world_30):
             return orders.release_due_escrow(now=later)
         return orders.confirm_receipt(Order.objects.get(pk=order.pk))
 
-    _race(10, work)
+    race(10, work)
     assert ledger.balance(world.supplier.payable_id) == Decimal("90.00")
     assert_books_sound()
 

@@ -3,13 +3,11 @@ decision recorded; only approved suppliers' stock sells."""
 
 import hashlib
 import json
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
 from django.urls import reverse
 
 from kameng.errors import InvalidInput
@@ -26,6 +24,7 @@ from kameng.supply.onboarding import (
 from kameng.supply.reviews import IllegalDecision, ReasonRequired
 from kameng.supply.services import get_supplier
 from tests import factories
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -595,24 +594,12 @@ def test_admin_adds_a_supplier_through_the_service(admin_client):
 def test_two_operators_approving_at_once_make_one_supplier(settings, tmp_path):
     application = factories.application()
     n = 8
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
 
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            mine = SupplierApplication.objects.get(pk=application.pk)
-            results[i] = onboarding.approve_application(mine, reason=f"op{i}")
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
+    def approve(i: int):
+        mine = SupplierApplication.objects.get(pk=application.pk)
+        return onboarding.approve_application(mine, reason=f"op{i}")
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(n, approve)
     approved = [r for r in results if isinstance(r, Supplier)]
     refused = [r for r in results if isinstance(r, IllegalDecision)]
     assert len(approved) == 1 and len(refused) == n - 1, results
