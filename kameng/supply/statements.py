@@ -28,6 +28,8 @@ from kameng.money import ZERO, parse_money, to_money
 from kameng.orders.models import Order
 from kameng.orders.states import HOLDING_ESCROW
 from kameng.supply.models import Card, Supplier
+from kameng.topup.models import Attempt
+from kameng.topup.states import AttemptStatus
 
 
 class InsufficientPayable(DomainError):
@@ -355,7 +357,7 @@ def _pending_lines(supplier: Supplier, until: datetime) -> list[PendingLine]:
         .annotate(quantity=Count("pk"), cost=Sum("cost"))
         .order_by("order__order_no")
     )
-    return [
+    lines = [
         PendingLine(
             row["order__order_no"],
             f"{row['sku__product__name']} {row['sku__name']}",
@@ -365,3 +367,22 @@ def _pending_lines(supplier: Supplier, until: datetime) -> list[PendingLine]:
         )
         for row in rows
     ]
+    # Direct top-ups this supplier delivered, still in escrow.
+    topups = Attempt.objects.filter(
+        supplier=supplier,
+        status=AttemptStatus.SUCCEEDED,
+        order__status__in=HOLDING_ESCROW,
+        finished_at__lt=until,
+    ).values_list(
+        "order__order_no",
+        "order__sku__product__name",
+        "order__sku__name",
+        "order__status",
+        "order__quantity",
+        "cost",
+    )
+    lines += [
+        PendingLine(order_no, f"{product} {name}", status, quantity, to_money(cost))
+        for order_no, product, name, status, quantity, cost in topups
+    ]
+    return sorted(lines, key=lambda line: line.order_no)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Journal
@@ -15,6 +16,7 @@ from kameng.supply import services as supply
 from kameng.supply.adapters.kameng_http import signed
 from kameng.supply.errors import OutOfStock
 from kameng.supply.models import Offer
+from kameng.supply.statements import statement
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.states import AttemptStatus
@@ -67,8 +69,19 @@ def test_a_top_up_is_delivered_in_well_under_two_seconds(direct_world, sims):
     assert factories.wallet(direct_world.a3) == before - order.amount
     assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == order.amount
 
+    today = timezone.localdate()
+    held = statement(source, start=today, end=today)
+    assert [(line.order_no, line.cost) for line in held.pending] == [
+        (order.order_no, Decimal("45.00"))
+    ]
+
     orders.confirm_receipt(Order.objects.get(pk=order.pk))
     assert ledger.balance(source.payable_id) == Decimal("45.00")
+    settled_now = statement(source, start=today, end=today)
+    assert [(line.order_no, line.cost) for line in settled_now.sales] == [
+        (order.order_no, Decimal("45.00"))
+    ]
+    assert settled_now.pending == [] and settled_now.closing == Decimal("45.00")
     assert_books_sound()
 
 
