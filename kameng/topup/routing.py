@@ -2,10 +2,11 @@
 recent failures make it dearer, among those with stock that cover the price.
 
 expected cost = unit cost / success rate, the rate being (successes + 1) /
-(finished + 2) over the supplier's last hour of attempts (a supplier with no
-history starts at 50%... and so does not beat a proven one at the same price).
+(finished + 2) over the supplier's last hour of attempts: a supplier with no history
+starts at 50%, so it does not beat a proven one at the same price.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from kameng.topup.models import Attempt
 from kameng.topup.states import AttemptStatus
 
 RATE_WINDOW = timedelta(hours=1)
+RATE_TTL = 10.0  # seconds
 MIN_RATE = Decimal("0.05")
 
 
@@ -55,17 +57,25 @@ def routes(
 
 
 def success_rates(supplier_ids: list[int]) -> dict[int, Decimal]:
-    since = timezone.now() - RATE_WINDOW
-    rows = (
-        Attempt.objects.filter(supplier_id__in=supplier_ids, finished_at__gte=since)
-        .values("supplier_id")
-        .annotate(
-            done=Count("pk"),
-            ok=Count("pk", filter=Q(status=AttemptStatus.SUCCEEDED)),
+    """Each supplier's recent success rate; recounted at most every RATE_TTL seconds
+    per process (counting an hour of attempts on every order grows with volume)."""
+    now = time.monotonic()
+    stale = [s for s in supplier_ids if _rates.get(s, (0.0, None))[0] <= now]
+    if stale:
+        since = timezone.now() - RATE_WINDOW
+        rows = (
+            Attempt.objects.filter(supplier_id__in=stale, finished_at__gte=since)
+            .values("supplier_id")
+            .annotate(
+                done=Count("pk"),
+                ok=Count("pk", filter=Q(status=AttemptStatus.SUCCEEDED)),
+            )
         )
-    )
-    counts = {row["supplier_id"]: (row["ok"], row["done"]) for row in rows}
-    return {
-        s: Decimal(counts.get(s, (0, 0))[0] + 1) / Decimal(counts.get(s, (0, 0))[1] + 2)
-        for s in supplier_ids
-    }
+        counts = {row["supplier_id"]: (row["ok"], row["done"]) for row in rows}
+        for supplier_id in stale:
+            ok, done = counts.get(supplier_id, (0, 0))
+            _rates[supplier_id] = (now + RATE_TTL, Decimal(ok + 1) / Decimal(done + 2))
+    return {s: _rates[s][1] for s in supplier_ids}
+
+
+_rates: dict[int, tuple[float, Decimal]] = {}  # supplier id → (valid until, rate)

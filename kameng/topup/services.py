@@ -214,11 +214,13 @@ def callback_url(supplier_id: int) -> str:
 
 
 def _schedule_query(attempt: Attempt) -> None:
+    """Query later unless the attempt has become final meanwhile (a fast callback)."""
     delay = query_delay(attempt.queries)
-    Attempt.objects.filter(pk=attempt.pk, status__in=OPEN).update(
+    still_open = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN).update(
         next_query_at=timezone.now() + timedelta(seconds=delay)
     )
-    enqueue_query(attempt.pk, countdown=delay)
+    if still_open:
+        enqueue_query(attempt.pk, countdown=delay)
 
 
 def _set(attempt: Attempt, target: str, **fields) -> bool:
