@@ -25,8 +25,9 @@ Measured: the placement rate (orders/s of place_order), the end-to-end throughpu
 placed-to-delivered latency p50/p90/p99/max from the database timestamps
 (Order.created_at → Order.delivered_at), split where the worker recorded the supplier's
 answer to the submit (Attempt.submitted_at; empty, and left out of the split, when the
-callback won the race against the worker recording the submit's answer). For context: PostgreSQL sessions opened and
-how busy the machine's CPUs were while orders were in flight.
+callback won the race against the worker recording the submit's answer). For context:
+PostgreSQL sessions opened and how busy the machine's CPUs were while orders were in
+flight.
 
 Then the books are checked: ledger `verify()` is empty, every order is delivered or
 refunded, each delivered order has exactly one succeeded attempt, escrow holds what the
