@@ -234,3 +234,32 @@ def test_refresh_takes_the_suppliers_price(direct_world, sims):
         None,
         True,
     )
+
+
+def test_an_end_user_pays_for_a_top_up_on_a_storefront(direct_world, sims):
+    connect(sims(), direct_world.direct)
+    order = orders.create_storefront_order(
+        seller=direct_world.a3,
+        sku_id=direct_world.direct.pk,
+        quantity=1,
+        recharge_account="13900139000",
+    ).order
+    assert (order.status, order.amount) == (Status.CREATED, Decimal("50.00"))
+    orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-1")
+    settled(order, Status.DELIVERED)
+    assert Attempt.objects.get(order=order).status == AttemptStatus.SUCCEEDED
+    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == Decimal("50.00")
+    assert_books_sound()
+
+
+def test_a_storefront_top_up_no_supplier_can_serve_is_refunded_at_payment(direct_world):
+    order = orders.create_storefront_order(
+        seller=direct_world.a3,
+        sku_id=direct_world.direct.pk,
+        quantity=1,
+        recharge_account="13900139000",
+    ).order
+    orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-2")
+    assert status_of(order) == Status.REFUNDED
+    assert journals(order, Journal.Kind.ORDER_REFUND) == 1
+    assert_books_sound()
