@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 
 from kameng.catalog.models import Sku
 from kameng.celery import app as celery_app
@@ -31,6 +33,9 @@ def topup_settings(settings, live_server):
 def _worker_thread(django_db_setup, django_db_blocker) -> Iterator[object]:
     """One real worker for the session, on the configured broker (files on SQLite runs,
     Redis with REDIS_URL); stopping one takes seconds, so it is started once."""
+    # Production workers keep their connections (CELERY_DB_REUSE_MAX); here each task
+    # closes its own, so none is left open on the test database when it is dropped.
+    task_postrun.connect(_close_connections, weak=False)
     with django_db_blocker.unblock():
         celery_app.control.purge()
         with start_worker(
@@ -41,6 +46,11 @@ def _worker_thread(django_db_setup, django_db_blocker) -> Iterator[object]:
             shutdown_timeout=30,
         ) as running:
             yield running
+    task_postrun.disconnect(_close_connections)
+
+
+def _close_connections(**kwargs) -> None:
+    connections.close_all()
 
 
 @pytest.fixture
