@@ -173,6 +173,7 @@ MEDIA_URL = "media/"
 # server; `make demo` runs one worker (with beat) beside the web server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT = "kameng.broker:Transport"  # kombu's, writing atomically
     _queue_dir = DATA_DIR / "broker"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -202,8 +203,11 @@ def poll_due(limit: int = 500) -> int:
     )
     claimed = 0
     for pk, at, queries in due:
-        later = now + timedelta(seconds=query_delay(queries))
-        if Attempt.objects.filter(pk=pk, next_query_at=at).update(next_query_at=later):
+        # Each claim counts as a query for the back-off, so a worker that is down does
+        # not get the same attempts queued again every round at the same pace.
+        later = now + timedelta(seconds=query_delay(queries + 1))
+        claim = Attempt.objects.filter(pk=pk, next_query_at=at)
+        if claim.update(next_query_at=later, queries=F("queries") + 1):
             enqueue_query(pk, countdown=0)
             claimed += 1
     return claimed
