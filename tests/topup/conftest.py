@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from celery.worker import state as worker_state
 from django.db import connections
 
 from kameng.catalog.models import Sku
@@ -55,14 +56,22 @@ def _close_connections(**kwargs) -> None:
 
 @pytest.fixture
 def worker(transactional_db, topup_settings, _worker_thread) -> Iterator[object]:
-    """The worker, with an empty queue: no test sees another's tasks."""
+    """The worker, with an empty queue: no test sees another's tasks. Afterwards it is
+    let run dry (tasks held for later included), so nothing it does overlaps the
+    emptying of the test database."""
     celery_app.control.purge()
     yield _worker_thread
     celery_app.control.purge()
+    deadline = time.monotonic() + 15
+    while worker_state.active_requests or worker_state.reserved_requests:
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker is still busy 15 s after the test")
+        time.sleep(0.05)
 
 
 @pytest.fixture
-def sims() -> Iterator[Callable[..., SimulatedSupplier]]:
+def sims(worker) -> Iterator[Callable[..., SimulatedSupplier]]:
+    """Simulated suppliers; stopped before the worker runs dry (no more callbacks)."""
     started: list[SimulatedSupplier] = []
 
     def make(stock: int | None = None, **config) -> SimulatedSupplier:
