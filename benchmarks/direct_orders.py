@@ -319,9 +319,7 @@ def seed(clients: int, sim_url: str, merchant: str, secret: str) -> World:
     supply.configure_api(
         supplier, adapter="kameng-http", base_url=sim_url, merchant_id=merchant, secret=secret
     )
-    offer = supply.set_offer(supplier, sku, SUPPLIER_COST)
-    offer.remote_sku = REMOTE_SKU
-    offer.save(update_fields=["remote_sku"])
+    supply.set_offer(supplier, sku, SUPPLIER_COST, remote_sku=REMOTE_SKU)
 
     agent1 = agents.create_agent("bench-agent1")
     agent2 = agents.create_agent("bench-agent2", parent=agent1)
@@ -364,16 +362,20 @@ def client_main(
         from kameng.orders.services import place_order
 
         agent = Agent.objects.get(pk=world.buyers[client])
+
+        def buy(out_trade_no: str) -> None:
+            placed = place_order(
+                agent=agent,
+                sku_id=world.sku_id,
+                quantity=1,
+                out_trade_no=out_trade_no,
+                recharge_account=ACCOUNT,
+            )
+            assert placed.created, placed
+
         # Not timed: the first order pays for this process's broker connection and first
         # plans, and the stack's processes for theirs (it waits for the workers).
-        warm = place_order(
-            agent=agent,
-            sku_id=world.sku_id,
-            quantity=1,
-            out_trade_no=f"{WARM_UP}{client}",
-            recharge_account=ACCOUNT,
-        )
-        assert warm.created, warm
+        buy(f"{WARM_UP}{client}")
         barrier.wait(STARTUP_TIMEOUT * 4)
         start = time.time()
         for i in range(count):
@@ -381,14 +383,7 @@ def client_main(
                 time.sleep(max(0.0, start + (i * clients + client) / rate - time.time()))
             t0 = time.time()
             try:
-                placed = place_order(
-                    agent=agent,
-                    sku_id=world.sku_id,
-                    quantity=1,
-                    out_trade_no=f"{MEASURED}{client}-{i}",
-                    recharge_account=ACCOUNT,
-                )
-                assert placed.created, placed
+                buy(f"{MEASURED}{client}-{i}")
             except Exception as exc:
                 name = type(exc).__name__
                 result.errors[name] = result.errors.get(name, 0) + 1

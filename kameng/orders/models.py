@@ -1,5 +1,7 @@
 """Orders and their status history. Workflows live in services.py."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -52,6 +54,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_no
+
+    @property
+    def platform_unit_price(self) -> Decimal:
+        """What the platform receives per unit: no supplier may cost more."""
+        return self.platform_gross / self.quantity
 
 
 class OrderEvent(models.Model):

@@ -222,7 +222,7 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
     )
     if order.recharge_account:
         try:
-            route = first_route(order.sku, order.quantity, order.platform_gross / order.quantity)
+            route = first_route(order.sku, order.quantity, order.platform_unit_price)
         except OutOfStock as exc:
             fail_direct(order, now, note=exc.code)
         else:
@@ -349,7 +349,8 @@ def get_order(order_no: str, *, agent: Agent | None = None) -> Order:
 
 def _settle(order: Order) -> None:
     """Escrow → supplier cost, each agent's spread, the platform's fee."""
-    costs = supply_queries.supplier_costs(order.pk) + topup_queries.supplier_costs(order.pk)
+    # A top-up owes the supplier that delivered it; a card order, the cards' suppliers.
+    costs = (topup_queries if order.recharge_account else supply_queries).supplier_costs(order.pk)
     fee = order.platform_gross - sum((cost for _, cost in costs), Decimal(0))
     lines = [(ledger.system_account_id(ledger.ESCROW), -order.amount)]
     lines += [(int(account_id), Decimal(amount)) for account_id, amount in order.spreads]

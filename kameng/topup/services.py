@@ -83,7 +83,7 @@ def query(attempt_id: int) -> None:
     attempt = Attempt.objects.select_related("supplier").filter(pk=attempt_id).first()
     if attempt is None or attempt.status in FINAL:
         return
-    Attempt.objects.filter(pk=attempt.pk).update(queries=attempt.queries + 1)
+    Attempt.objects.filter(pk=attempt.pk).update(queries=F("queries") + 1)
     attempt.queries += 1
     try:
         status = adapter_for(attempt.supplier).query(attempt.request_id)
@@ -155,7 +155,7 @@ def _fail_over(failed: Attempt, now) -> bool:
     """Open an attempt at the best supplier not tried yet for this order, if any."""
     order = failed.order
     tried = frozenset(order.topup_attempts.values_list("supplier_id", flat=True))
-    remaining = routes(order.sku_id, order.quantity, order.platform_gross / order.quantity, tried)
+    remaining = routes(order.sku_id, order.quantity, order.platform_unit_price, tried)
     if not remaining:
         return False
     open_attempt(order, remaining[0], failed.number + 1, now)

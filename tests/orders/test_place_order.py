@@ -128,32 +128,20 @@ def test_unknown_sku_and_bad_input_are_refused(world):
 def test_direct_needs_an_account_and_a_supplier_and_cards_take_no_account(world):
     direct = factories.sku("30.00", kind=Sku.Kind.DIRECT)
     before = factories.wallet(world.a3)
+
+    def buy(sku_id: int, account: str):
+        return orders.place_order(
+            agent=world.a3, sku_id=sku_id, quantity=1, out_trade_no="d", recharge_account=account
+        )
+
     for account in ("", "12", "has space", "x" * 65):
         with pytest.raises(InvalidRechargeAccount):
-            orders.place_order(
-                agent=world.a3,
-                sku_id=direct.pk,
-                quantity=1,
-                out_trade_no="d",
-                recharge_account=account,
-            )
+            buy(direct.pk, account)
     # No API supplier serves it: refused before any money moves.
     with pytest.raises(OutOfStock):
-        orders.place_order(
-            agent=world.a3,
-            sku_id=direct.pk,
-            quantity=1,
-            out_trade_no="d",
-            recharge_account="13800138000",
-        )
+        buy(direct.pk, "13800138000")
     with pytest.raises(InvalidRechargeAccount):
-        orders.place_order(
-            agent=world.a3,
-            sku_id=world.sku.pk,
-            quantity=1,
-            out_trade_no="c",
-            recharge_account="13800138000",
-        )
+        buy(world.sku.pk, "13800138000")
     assert Order.objects.count() == 0
     assert factories.wallet(world.a3) == before
 

@@ -386,30 +386,24 @@ def test_the_review_workflow_from_the_command_line(tmp_path, capsys, media):
 
 
 def test_a_bad_document_from_the_command_line_stores_nothing(tmp_path, media):
+    def apply_with(document) -> None:
+        call_command(
+            "supplier_apply",
+            "--company=假文件公司",
+            f"--licence={factories.licence_number()}",
+            "--contact-name=王五",
+            "--contact-phone=13900000000",
+            "--email=w@example.com",
+            "--goods-note=话费",
+            f"--document={document}",
+        )
+
     fake = tmp_path / "licence.pdf"
     fake.write_bytes(b"<html>not a pdf</html>")
     with pytest.raises(CommandError, match=r"invalid_input: licence\.pdf: the content is not"):
-        call_command(
-            "supplier_apply",
-            "--company=假文件公司",
-            f"--licence={factories.licence_number()}",
-            "--contact-name=王五",
-            "--contact-phone=13900000000",
-            "--email=w@example.com",
-            "--goods-note=话费",
-            f"--document={fake}",
-        )
+        apply_with(fake)
     with pytest.raises(CommandError, match="no such file"):
-        call_command(
-            "supplier_apply",
-            "--company=假文件公司",
-            f"--licence={factories.licence_number()}",
-            "--contact-name=王五",
-            "--contact-phone=13900000000",
-            "--email=w@example.com",
-            "--goods-note=话费",
-            f"--document={tmp_path / 'missing.pdf'}",
-        )
+        apply_with(tmp_path / "missing.pdf")
     assert SupplierApplication.objects.count() == 0
     assert _stored_files(media) == []
 

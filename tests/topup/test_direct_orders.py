@@ -40,6 +40,13 @@ def buy(world, account: str = "13800138000", quantity: int = 1) -> Order:
     return placed.order
 
 
+def storefront_top_up(world) -> Order:
+    """An end user's top-up on agent3's storefront, awaiting payment."""
+    return orders.create_storefront_order(
+        seller=world.a3, sku_id=world.direct.pk, quantity=1, recharge_account="13900139000"
+    ).order
+
+
 def status_of(order: Order) -> str:
     return Order.objects.values_list("status", flat=True).get(pk=order.pk)
 
@@ -238,12 +245,7 @@ def test_refresh_takes_the_suppliers_price(direct_world, sims):
 
 def test_an_end_user_pays_for_a_top_up_on_a_storefront(direct_world, sims):
     connect(sims(), direct_world.direct)
-    order = orders.create_storefront_order(
-        seller=direct_world.a3,
-        sku_id=direct_world.direct.pk,
-        quantity=1,
-        recharge_account="13900139000",
-    ).order
+    order = storefront_top_up(direct_world)
     assert (order.status, order.amount) == (Status.CREATED, Decimal("50.00"))
     orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-1")
     settled(order, Status.DELIVERED)
@@ -253,12 +255,7 @@ def test_an_end_user_pays_for_a_top_up_on_a_storefront(direct_world, sims):
 
 
 def test_a_storefront_top_up_no_supplier_can_serve_is_refunded_at_payment(direct_world):
-    order = orders.create_storefront_order(
-        seller=direct_world.a3,
-        sku_id=direct_world.direct.pk,
-        quantity=1,
-        recharge_account="13900139000",
-    ).order
+    order = storefront_top_up(direct_world)
     orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-2")
     assert status_of(order) == Status.REFUNDED
     assert journals(order, Journal.Kind.ORDER_REFUND) == 1
