@@ -68,12 +68,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # its API docs page and assets, served locally
     "kameng.ledger",
     "kameng.catalog",
     "kameng.supply",
     "kameng.agents",
     "kameng.orders",
     "kameng.topup",
+    "kameng.webhooks",
     "kameng.demo",
 ]
 
@@ -205,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "release-due-escrow": {"task": "kameng.orders.tasks.release_due_escrow", "schedule": 300.0},
     "reconcile-ledger": {"task": "kameng.ledger.tasks.reconcile", "schedule": 3600.0},
+    "poll-due-webhooks": {"task": "kameng.webhooks.tasks.poll_due_deliveries", "schedule": 30.0},
 }
 
 # --- Business rules an operator may tune -------------------------------------------
@@ -220,6 +223,21 @@ KAMENG_SUPPLIER_TIMEOUT = float(os.environ.get("KAMENG_SUPPLIER_TIMEOUT", 5))
 # to arrive); queries back off up to KAMENG_TOPUP_QUERY_MAX_SECONDS apart.
 KAMENG_TOPUP_QUERY_AFTER_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_AFTER_SECONDS", 10))
 KAMENG_TOPUP_QUERY_MAX_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_MAX_SECONDS", 300))
+
+# --- Open API (distributors) ---------------------------------------------------------
+# A signed request's timestamp may be this many seconds off; its nonce is remembered
+# for twice as long (Redis with REDIS_URL, else in the one web process).
+KAMENG_API_CLOCK_SKEW = 300
+# Requests per key: "COUNT/SECONDS", e.g. 50/1 = fifty a second; over it → 429.
+_rate_count, _rate_window = os.environ.get("KAMENG_API_RATE_LIMIT", "50/1").split("/")
+KAMENG_API_RATE_LIMIT = (int(_rate_count), int(_rate_window))
+# Webhooks: seconds to wait for the distributor's answer, and the delays before each
+# retry after a failed try (7 tries over about an hour by default).
+KAMENG_WEBHOOK_TIMEOUT = float(os.environ.get("KAMENG_WEBHOOK_TIMEOUT", 5))
+KAMENG_WEBHOOK_RETRY_DELAYS = [
+    float(delay)
+    for delay in os.environ.get("KAMENG_WEBHOOK_RETRY_DELAYS", "30,120,300,600,900,1800").split(",")
+]
 
 LOGGING = {
     "version": 1,

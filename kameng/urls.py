@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+
+from kameng.api.v1 import api, not_found
 
 admin.site.site_header = "Kameng 卡盟 · 平台管理"
 admin.site.site_title = "Kameng"
@@ -8,5 +10,7 @@ admin.site.site_title = "Kameng"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("supply/callback/", include("kameng.topup.urls")),
+    path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<path>.*)$", not_found),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

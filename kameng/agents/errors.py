@@ -22,3 +22,7 @@ class PriceOutOfBounds(DomainError):
 
 class UsernameTaken(Conflict):
     code = "username_taken"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"

@@ -74,3 +74,24 @@ class AgentPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}/{self.sku_id}"
+
+
+class ApiKey(models.Model):
+    """A distributor's credential for the open API: the app key names it, the secret
+    signs each request. Several per agent; a revoked key stops working at once."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="api_keys")
+    app_key = models.CharField(max_length=40, unique=True)
+    # Encrypted like card secrets: the platform needs the secret itself to check HMACs.
+    secret_encrypted = models.TextField()
+    label = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "API 密钥"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.app_key

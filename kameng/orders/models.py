@@ -28,6 +28,11 @@ class Order(models.Model):
     # Top-up target for direct SKUs (phone number, game account).
     recharge_account = models.CharField(max_length=128, blank=True)
     buyer_contact = models.CharField(max_length=128, blank=True)
+    # Open-API orders: the key that placed it (signs its webhooks) and where they go.
+    api_key = models.ForeignKey(
+        "agents.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    callback_url = models.CharField(max_length=512, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED)
     # How escrow is split on release, fixed at purchase: [[wallet account id, "amount"], ...]
     # for each agent's spread, and what the platform receives before supplier cost.

@@ -41,6 +41,7 @@ from kameng.supply import vault
 from kameng.supply.errors import OutOfStock
 from kameng.topup import queries as topup_queries
 from kameng.topup.dispatch import first_route, open_attempt
+from kameng.webhooks import dispatch as webhooks
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,19 @@ class Placed:
 
 
 def place_order(
-    *, agent: Agent, sku_id: int, quantity: int, out_trade_no: str, recharge_account: str = ""
+    *,
+    agent: Agent,
+    sku_id: int,
+    quantity: int,
+    out_trade_no: str,
+    recharge_account: str = "",
+    callback_url: str = "",
+    api_key_id: int | None = None,
 ) -> Placed:
     """A distributor buys from its prepaid balance; card codes are delivered at once,
     a direct top-up (`recharge_account`) is handed to a supplier after commit.
+    With `callback_url` (open API), each later status change is sent there, signed
+    with the secret of `api_key_id`.
 
     One transaction: insert the order, take the codes (SKIP LOCKED) or open the first
     top-up attempt, move the money from the buyer's balance into escrow. Any failure
@@ -62,9 +72,23 @@ def place_order(
     """
     _check_request(quantity, out_trade_no)
     recharge_account = recharge_account.strip()
-    request_hash = _request_hash(Order.Channel.AGENT, sku_id, quantity, recharge_account)
+    callback_url = callback_url.strip()
+    if callback_url:
+        _check_callback_url(callback_url)
+        if api_key_id is None:
+            raise InvalidInput("webhooks are signed with an API key: callback_url needs one")
+    extra = f"{recharge_account}|{callback_url}" if callback_url else recharge_account
+    request_hash = _request_hash(Order.Channel.AGENT, sku_id, quantity, extra)
     try:
-        order = _buy(agent, sku_id, quantity, out_trade_no, request_hash, recharge_account)
+        order = _buy(
+            agent,
+            sku_id,
+            quantity,
+            out_trade_no,
+            request_hash,
+            recharge_account,
+            callback=(callback_url, api_key_id),
+        )
         return Placed(order, created=True)
     except (IntegrityError, DomainError):
         # A retry, or a racing identical request that committed first (its unique
@@ -83,6 +107,8 @@ def _buy(
     out_trade_no: str,
     request_hash: str,
     recharge_account: str,
+    *,
+    callback: tuple[str, int | None] = ("", None),
 ) -> Order:
     sku = sellable_sku(sku_id)
     _check_recharge_account(sku, recharge_account)
@@ -106,6 +132,8 @@ def _buy(
             unit_price=prices.unit_price,
             amount=amount,
             recharge_account=recharge_account,
+            callback_url=callback[0],
+            api_key_id=callback[1],
             status=Status.DELIVERING if direct else Status.DELIVERED,
             spreads=_spreads_json(prices, quantity),
             platform_gross=prices.top_price * quantity,
@@ -406,6 +434,8 @@ def _transition(order: Order, target: str, now: datetime, *, note: str = "", **f
     for name, value in fields.items():
         setattr(order, name, value)
     OrderEvent.objects.create(order=order, from_status=current, to_status=target, note=note, at=now)
+    if order.callback_url:
+        webhooks.order_changed(order, now)
 
 
 def _record_events(order: Order, path: list[str], now: datetime) -> None:
@@ -433,6 +463,14 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
         raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
     if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
         raise InvalidInput("out_trade_no must be 1–64 printable characters")
+
+
+_CALLBACK_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def _check_callback_url(url: str) -> None:
+    if len(url) > 512 or not url.isprintable() or not _CALLBACK_URL.fullmatch(url):
+        raise InvalidInput("callback_url must be an http(s) URL of at most 512 characters")
 
 
 _ACCOUNT = re.compile(r"[0-9A-Za-z_@.+-]{3,64}")

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from kameng.supply.models import Card
 
@@ -18,3 +18,14 @@ def supplier_costs(order_id: int) -> list[tuple[int, Decimal]]:
 
 def order_cards(order_id: int) -> list[Card]:
     return list(Card.objects.filter(order_id=order_id).order_by("pk"))
+
+
+def cards_in_stock(sku_ids: list[int]) -> dict[int, int]:
+    """Unsold codes per SKU (SKUs with none are absent)."""
+    rows = (
+        Card.objects.filter(sku_id__in=sku_ids, status=Card.Status.AVAILABLE)
+        .values_list("sku_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)

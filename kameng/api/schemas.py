@@ -1,0 +1,116 @@
+"""Request and response shapes of API v1 (the OpenAPI document is generated from
+them). Money is a decimal string, e.g. "9.50"."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ORDER_STATUS = Literal[
+    "created", "paid", "delivering", "delivered", "completed", "disputed", "failed", "refunded"
+]
+MONEY = r"^-?\d+\.\d{2}$"
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="allow")  # details such as order_no, sku_id
+
+    code: str = Field(description="stable machine-readable code; see docs/API.md")
+    message: str
+
+
+class Error(BaseModel):
+    error: ErrorBody
+
+
+class Product(BaseModel):
+    sku_id: int
+    name: str
+    product: str
+    category: str
+    kind: Literal["card", "direct"] = Field(
+        description="card: codes delivered in the answer; direct: top-up of `account`"
+    )
+    face_value: str = Field(pattern=MONEY)
+    price: str = Field(pattern=MONEY, description="what this agent pays per unit")
+    retail_price: str = Field(pattern=MONEY, description="this agent's storefront price")
+    stock_state: Literal["in_stock", "out_of_stock"]
+    stock: int | None = Field(description="unsold codes (card SKUs); null for direct")
+
+
+class ProductList(BaseModel):
+    products: list[Product]
+
+
+class Balance(BaseModel):
+    currency: Literal["CNY"]
+    balance: str = Field(pattern=MONEY, description="prepaid balance available to spend")
+    held: str = Field(pattern=MONEY, description="own purchases in escrow, not yet settled")
+    pending_earnings: str = Field(
+        pattern=MONEY, description="spreads from orders below this agent, paid out on release"
+    )
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    out_trade_no: str = Field(
+        min_length=1, max_length=64, description="your order number: the idempotency key"
+    )
+    sku_id: int = Field(ge=1, le=2**31 - 1)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    account: str | None = Field(
+        default=None, max_length=128, description="the account to top up (direct SKUs only)"
+    )
+    callback_url: str | None = Field(
+        default=None, max_length=512, description="where status changes are POSTed"
+    )
+
+
+class Card(BaseModel):
+    code: str
+    secret: str
+
+
+class OrderOut(BaseModel):
+    order_no: str
+    out_trade_no: str
+    sku_id: int
+    quantity: int
+    unit_price: str = Field(pattern=MONEY)
+    amount: str = Field(pattern=MONEY)
+    status: ORDER_STATUS
+    account: str | None
+    created_at: str
+    delivered_at: str | None
+    confirm_deadline: str | None
+    cards: list[Card] = Field(description="present once delivered (card SKUs)")
+
+
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+
+
+class WebhookTry(BaseModel):
+    number: int
+    at: str
+    http_status: int | None
+    error: str
+    response_excerpt: str
+    duration_ms: int
+
+
+class WebhookDelivery(BaseModel):
+    event_id: str
+    status: ORDER_STATUS
+    url: str
+    state: Literal["pending", "delivered", "gave_up"]
+    manual: bool
+    tries: int
+    created_at: str
+    next_try_at: str | None
+    finished_at: str | None
+    attempts: list[WebhookTry]
+
+
+class WebhookLog(BaseModel):
+    deliveries: list[WebhookDelivery]

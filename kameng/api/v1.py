@@ -1,0 +1,164 @@
+"""API v1 for distributors: each handler translates HTTP to one service call and back.
+
+Mounted at /api/v1/; OpenAPI document at /api/v1/openapi.json, browsable at
+/api/v1/docs. Errors are {"error": {"code", "message", ...}} with a 4xx status.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Path, Query
+from ninja.errors import HttpError, ValidationError
+from pydantic import BaseModel, Field
+
+from kameng.api import schemas
+from kameng.api.auth import SignedRequest
+from kameng.api.errors import RateLimited
+from kameng.errors import DomainError
+from kameng.orders import catalog, queries
+from kameng.orders import services as orders
+from kameng.orders.states import Status
+from kameng.webhooks import services as webhooks
+from kameng.webhooks.queries import delivery_log
+
+api = NinjaAPI(
+    title="Kameng 卡盟 open API",
+    version="1",
+    description=(
+        "For distributors' shops, bots and sub-sites. Signing, error codes, webhooks "
+        "and worked examples: docs/API.md."
+    ),
+    auth=SignedRequest(),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+)
+
+ERRORS = {400: schemas.Error, 401: schemas.Error, 403: schemas.Error, 404: schemas.Error,
+          409: schemas.Error, 429: schemas.Error}  # fmt: skip
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **details) -> HttpResponse:
+    body = {"error": {"code": code, "message": message, **details}}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields = [
+        {"field": ".".join(str(part) for part in e.get("loc", ())), "problem": str(e.get("msg"))}
+        for e in exc.errors
+    ]
+    message = "the request does not match the API"
+    return _error(request, 400, "invalid_input", message, fields=fields)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "bad_request", str(exc))
+
+
+ORDER_NO = Path(..., pattern=r"^[A-Za-z0-9]{1,32}$")
+
+
+def agent_of(request: HttpRequest):
+    return request.auth.agent
+
+
+# --- products and balance ------------------------------------------------------------
+
+
+@api.get("/products", response={200: schemas.ProductList, **ERRORS}, tags=["products"])
+def list_products(request: HttpRequest):
+    """The SKUs this agent may buy, at its own price, with stock state."""
+    return {"products": catalog.offers_for(agent_of(request))}
+
+
+@api.get("/products/{sku_id}", response={200: schemas.Product, **ERRORS}, tags=["products"])
+def get_product(request: HttpRequest, sku_id: int = Path(..., ge=1, le=2**31 - 1)):
+    return catalog.offer_for(agent_of(request), sku_id)
+
+
+@api.get("/balance", response={200: schemas.Balance, **ERRORS}, tags=["account"])
+def get_balance(request: HttpRequest):
+    return queries.balance_view(agent_of(request))
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+@api.post(
+    "/orders", response={200: schemas.OrderOut, 201: schemas.OrderOut, **ERRORS}, tags=["orders"]
+)
+def create_order(request: HttpRequest, body: schemas.OrderIn):
+    """Buy from the prepaid balance. 201: a new order; 200: this out_trade_no was
+    already used for the same request (same order returned); 409
+    duplicate_out_trade_no: used for a different one."""
+    agent = agent_of(request)
+    placed = orders.place_order(
+        agent=agent,
+        sku_id=body.sku_id,
+        quantity=body.quantity,
+        out_trade_no=body.out_trade_no,
+        recharge_account=body.account or "",
+        callback_url=body.callback_url or "",
+        api_key_id=request.auth.pk,
+    )
+    return (201 if placed.created else 200), queries.order_view(placed.order, viewer=agent)
+
+
+class OrderFilter(BaseModel):
+    out_trade_no: str | None = Field(default=None, min_length=1, max_length=64)
+    status: Status | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@api.get("/orders", response={200: schemas.OrderList, **ERRORS}, tags=["orders"])
+def list_orders(request: HttpRequest, filters: Query[OrderFilter]):
+    """This agent's orders, newest first; `out_trade_no` finds the one with your number."""
+    agent = agent_of(request)
+    if filters.out_trade_no is not None and not filters.out_trade_no.isprintable():
+        return _error(request, 400, "invalid_input", "out_trade_no must be printable")
+    found = queries.agent_orders(
+        agent, out_trade_no=filters.out_trade_no, status=filters.status, limit=filters.limit
+    )
+    return {"orders": [queries.order_view(order, viewer=agent) for order in found]}
+
+
+@api.get("/orders/{order_no}", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
+def get_order(request: HttpRequest, order_no: str = ORDER_NO):
+    agent = agent_of(request)
+    return queries.order_view(orders.get_order(order_no, agent=agent), viewer=agent)
+
+
+@api.get(
+    "/orders/{order_no}/webhooks",
+    response={200: schemas.WebhookLog, **ERRORS},
+    tags=["webhooks"],
+)
+def list_webhooks(request: HttpRequest, order_no: str = ORDER_NO):
+    """Every webhook sent for this order and each try (status code or error)."""
+    order = orders.get_order(order_no, agent=agent_of(request))
+    return {"deliveries": delivery_log(order)}
+
+
+@api.post(
+    "/orders/{order_no}/webhooks",
+    response={202: schemas.WebhookDelivery, **ERRORS},
+    tags=["webhooks"],
+)
+def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
+    """Send the order's current state to its callback_url again (a new delivery)."""
+    order = orders.get_order(order_no, agent=agent_of(request))
+    delivery = webhooks.resend(order)
+    return 202, next(d for d in delivery_log(order) if d["event_id"] == delivery.event_id)
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Anything else under /api/v1/: a JSON 404 like the rest of the API."""
+    return _error(request, 404, "not_found", f"no API endpoint {request.path}")

@@ -1,0 +1,48 @@
+"""What an agent can buy now: each SKU on sale, at that agent's own price, with its
+stock state. (Another agent's prices are never part of the answer.)"""
+
+from kameng.agents.models import Agent
+from kameng.agents.pricing import quote
+from kameng.catalog.errors import SkuNotFound
+from kameng.catalog.models import Sku
+from kameng.supply.queries import cards_in_stock
+from kameng.topup.routing import routes
+
+
+def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
+    skus = Sku.objects.filter(active=True, authorised=True, product__active=True)
+    if sku_id is not None:
+        skus = skus.filter(pk=sku_id)
+    skus = list(skus.select_related("product__category").order_by("product__category", "pk"))
+    stock = cards_in_stock([sku.pk for sku in skus if sku.kind == Sku.Kind.CARD])
+    offers = []
+    for sku in skus:
+        prices = quote(agent, sku, retail=True)
+        if sku.kind == Sku.Kind.DIRECT:
+            count = None  # suppliers top up on demand; "in stock" = one can take it now
+            available = bool(routes(sku.pk, 1, prices.top_price))
+        else:
+            count = stock.get(sku.pk, 0)
+            available = count > 0
+        offers.append(
+            {
+                "sku_id": sku.pk,
+                "name": sku.name,
+                "product": sku.product.name,
+                "category": sku.product.category.name,
+                "kind": sku.kind,
+                "face_value": str(sku.face_value),
+                "price": str(prices.links[-1].unit_price),
+                "retail_price": str(prices.retail_price),
+                "stock_state": "in_stock" if available else "out_of_stock",
+                "stock": count,
+            }
+        )
+    return offers
+
+
+def offer_for(agent: Agent, sku_id: int) -> dict:
+    found = offers_for(agent, sku_id)
+    if not found:
+        raise SkuNotFound(f"SKU {sku_id} does not exist or is not on sale", sku_id=str(sku_id))
+    return found[0]

@@ -1,0 +1,5 @@
+from kameng.errors import Conflict
+
+
+class NoCallbackUrl(Conflict):
+    code = "no_callback_url"

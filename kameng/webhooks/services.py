@@ -1,0 +1,147 @@
+"""Webhooks to distributors: every status change of an open-API order with a
+callback_url is POSTed there, signed with the secret of the key that placed it,
+until the distributor answers 2xx or the retry schedule runs out (about an hour).
+
+Each try is claimed by moving `next_try_at` past the request's timeout first, so a
+task that runs twice, or the poller racing a queued task, never sends twice at once;
+a worker that dies mid-try leaves the delivery due again once the lease ends.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kameng.agents.credentials import key_secret
+from kameng.client import HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
+from kameng.orders.models import Order
+from kameng.orders.queries import order_view
+from kameng.webhooks import dispatch
+from kameng.webhooks.errors import NoCallbackUrl
+from kameng.webhooks.models import Delivery, DeliveryTry
+from kameng.webhooks.states import DeliveryState, can_move
+
+USER_AGENT = "Kameng-Webhook/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    http_status: int | None
+    error: str
+    excerpt: str
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.http_status is not None and 200 <= self.http_status < 300
+
+
+def try_delivery(delivery_id: int) -> str | None:
+    """Make the next try of a due delivery; returns its state after, None if not due."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.KAMENG_WEBHOOK_TIMEOUT + 25)
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, state=DeliveryState.PENDING, next_try_at__lte=now
+    ).update(next_try_at=now + lease)
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("order__agent").get(pk=delivery_id)
+    outcome = _post(delivery, payload(delivery))
+    return _record(delivery, outcome, now)
+
+
+def payload(delivery: Delivery) -> bytes:
+    """The order as the distributor's GET would show it now, plus which change this
+    announces. Built at send time: card secrets are never stored in clear."""
+    order = delivery.order
+    body = order_view(order, viewer=order.agent)
+    body["event"] = {
+        "id": delivery.event_id,
+        "type": "order.status_changed",
+        "status": delivery.status,
+        "at": delivery.created_at.isoformat(),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def resend(order: Order) -> Delivery:
+    """The distributor asks for the order's current state to be sent again."""
+    if not order.callback_url:
+        raise NoCallbackUrl(f"order {order.order_no} has no callback_url")
+    with transaction.atomic():
+        return dispatch.order_changed(order, timezone.now(), manual=True)
+
+
+def poll_due(limit: int = 500) -> int:
+    """Queue every pending delivery that is due (a lost task, a lease that ran out)."""
+    due = list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_try_at__lte=timezone.now())
+        .order_by("next_try_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        dispatch.enqueue(delivery_id)
+    return len(due)
+
+
+def _post(delivery: Delivery, body: bytes) -> Outcome:
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        HEADER_TIMESTAMP: timestamp,
+        HEADER_SIGNATURE: webhook_signature(key_secret(delivery.order.api_key_id), timestamp, body),
+        "X-Kameng-Event-Id": delivery.event_id,
+    }
+    started = time.monotonic()
+    try:
+        response = httpx.post(
+            delivery.url,
+            content=body,
+            headers=headers,
+            timeout=settings.KAMENG_WEBHOOK_TIMEOUT,
+            follow_redirects=False,
+        )
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:255]
+        return Outcome(None, error, "", _elapsed_ms(started))
+    excerpt = response.text[:255]
+    return Outcome(response.status_code, "", excerpt, _elapsed_ms(started))
+
+
+def _record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> str:
+    number = delivery.tries + 1
+    delays = settings.KAMENG_WEBHOOK_RETRY_DELAYS
+    now = timezone.now()
+    fields: dict = {"tries": number}
+    if outcome.delivered:
+        fields.update(state=DeliveryState.DELIVERED, finished_at=now, next_try_at=None)
+    elif number > len(delays):
+        fields.update(state=DeliveryState.GAVE_UP, finished_at=now, next_try_at=None)
+    else:
+        fields["next_try_at"] = now + timedelta(seconds=delays[number - 1])
+    target = fields.get("state", DeliveryState.PENDING)
+    assert target == DeliveryState.PENDING or can_move(delivery.state, target)
+    with transaction.atomic():
+        DeliveryTry.objects.create(
+            delivery=delivery,
+            number=number,
+            at=started_at,
+            http_status=outcome.http_status,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
+            duration_ms=outcome.duration_ms,
+        )
+        Delivery.objects.filter(pk=delivery.pk, tries=delivery.tries).update(**fields)
+    if target == DeliveryState.PENDING:
+        dispatch.enqueue(delivery.pk, countdown=delays[number - 1])
+    return target
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
