@@ -4,6 +4,8 @@ from django.db import connection
 from kameng.ledger.services import forget_system_accounts
 from tests import factories
 
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_system_accounts():

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from kameng.supply.models import Offer
 from tests import factories
-from tests.topup.conftest import PRODUCT
+from tests.live import PRODUCT
 
 
 @pytest.mark.usefixtures("worker")

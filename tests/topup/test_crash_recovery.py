@@ -5,7 +5,7 @@ from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt
-from tests.topup.conftest import connect, wait_until
+from tests.live import connect, wait_until
 
 
 def test_a_top_up_whose_task_was_lost_is_found_by_the_poller(direct_world, sims, worker):

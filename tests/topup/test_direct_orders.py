@@ -22,7 +22,7 @@ from kameng.topup.models import Attempt, Callback
 from kameng.topup.states import AttemptStatus
 from tests import factories
 from tests.orders.helpers import assert_books_sound
-from tests.topup.conftest import PRODUCT, connect, wait_until
+from tests.live import PRODUCT, connect, wait_until
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -1,5 +1,6 @@
-"""Direct top-ups end to end: a real Celery worker (thread), the live Django server
-(callbacks), and simulated suppliers over real HTTP. Nothing is mocked."""
+"""The live stack for end-to-end tests (top-ups, webhooks, the open API): a real Celery
+worker (thread), the live Django server, simulated suppliers over real HTTP. Nothing
+is mocked. Loaded for every test directory by tests/conftest.py."""
 
 import time
 from collections.abc import Callable, Iterator
