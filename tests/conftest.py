@@ -3,6 +3,7 @@ from django.db import connection
 
 from kameng.ledger.services import forget_system_accounts
 from tests import factories
+from tests.distributor import Distributor, distributor_for
 
 pytest_plugins = ["tests.live"]
 
@@ -28,3 +29,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def shop(world) -> Distributor:
+    """agent3 (bottom of the chain) with an API key."""
+    return distributor_for(world.a3)
+
+
+@pytest.fixture
+def rival(world) -> Distributor:
+    """agent2 with its own key: must never see agent3's orders."""
+    return distributor_for(world.a2)

@@ -6,6 +6,7 @@ Mounted at /api/v1/; OpenAPI document at /api/v1/openapi.json, browsable at
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Path, Query
+from ninja import Status as Answer
 from ninja.errors import HttpError, ValidationError
 from pydantic import BaseModel, Field
 
@@ -15,7 +16,7 @@ from kameng.api.errors import RateLimited
 from kameng.errors import DomainError
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
-from kameng.orders.states import Status
+from kameng.orders.states import Status as OrderStatus
 from kameng.webhooks import services as webhooks
 from kameng.webhooks.queries import delivery_log
 
@@ -109,12 +110,12 @@ def create_order(request: HttpRequest, body: schemas.OrderIn):
         callback_url=body.callback_url or "",
         api_key_id=request.auth.pk,
     )
-    return (201 if placed.created else 200), queries.order_view(placed.order, viewer=agent)
+    return Answer(201 if placed.created else 200, queries.order_view(placed.order, viewer=agent))
 
 
 class OrderFilter(BaseModel):
     out_trade_no: str | None = Field(default=None, min_length=1, max_length=64)
-    status: Status | None = None
+    status: OrderStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -156,7 +157,7 @@ def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
     """Send the order's current state to its callback_url again (a new delivery)."""
     order = orders.get_order(order_no, agent=agent_of(request))
     delivery = webhooks.resend(order)
-    return 202, next(d for d in delivery_log(order) if d["event_id"] == delivery.event_id)
+    return Answer(202, next(d for d in delivery_log(order) if d["event_id"] == delivery.event_id))
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

@@ -5,6 +5,7 @@ from kameng.agents.models import Agent
 from kameng.agents.pricing import quote
 from kameng.catalog.errors import SkuNotFound
 from kameng.catalog.models import Sku
+from kameng.money import to_money
 from kameng.supply.queries import cards_in_stock
 from kameng.topup.routing import routes
 
@@ -31,9 +32,9 @@ def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
                 "product": sku.product.name,
                 "category": sku.product.category.name,
                 "kind": sku.kind,
-                "face_value": str(sku.face_value),
-                "price": str(prices.links[-1].unit_price),
-                "retail_price": str(prices.retail_price),
+                "face_value": str(to_money(sku.face_value)),
+                "price": str(to_money(prices.links[-1].unit_price)),
+                "retail_price": str(to_money(prices.retail_price)),
                 "stock_state": "in_stock" if available else "out_of_stock",
                 "stock": count,
             }

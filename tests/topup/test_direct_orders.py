@@ -21,8 +21,8 @@ from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.states import AttemptStatus
 from tests import factories
-from tests.orders.helpers import assert_books_sound
 from tests.live import PRODUCT, connect, wait_until
+from tests.orders.helpers import assert_books_sound
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -16,8 +16,8 @@ from kameng.orders.states import Status
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt
 from tests import factories
-from tests.orders.helpers import assert_books_sound
 from tests.live import connect
+from tests.orders.helpers import assert_books_sound
 
 # The full thousand on PostgreSQL (several clients at once); SQLite has one writer and
 # checks the same rules on a quarter of it in a fraction of the time.

@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from kameng.agents.credentials import create_api_key
@@ -20,9 +19,7 @@ class Distributor:
     secret: str
     http: Client = field(default_factory=Client)
 
-    def call(
-        self, method: str, path: str, body: Any = None, *, headers: dict | None = None
-    ) -> Any:
+    def call(self, method: str, path: str, body: Any = None, *, headers: dict | None = None) -> Any:
         """A signed request; `headers` replace signed ones (to forge or replay)."""
         payload = b"" if body is None else json.dumps(body).encode()
         sent = signed_headers(self.app_key, self.secret, method, path, payload)
@@ -42,15 +39,3 @@ class Distributor:
 def distributor_for(agent: Agent) -> Distributor:
     issued = create_api_key(agent, label="test")
     return Distributor(agent, issued.key.app_key, issued.secret)
-
-
-@pytest.fixture
-def shop(world) -> Distributor:
-    """agent3 (bottom of the chain) with an API key."""
-    return distributor_for(world.a3)
-
-
-@pytest.fixture
-def rival(world) -> Distributor:
-    """agent2 with its own key: must never see agent3's orders."""
-    return distributor_for(world.a2)
