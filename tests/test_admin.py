@@ -5,13 +5,15 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from kameng.agents.credentials import create_api_key
+from kameng.agents.models import ApiKey
 from kameng.orders import services as orders
 from kameng.supply.models import Card
 from kameng.supply.vault import decrypt
 
 pytestmark = pytest.mark.django_db
 
-APPS = {"ledger", "catalog", "supply", "agents", "orders", "topup"}
+APPS = {"ledger", "catalog", "supply", "agents", "orders", "topup", "webhooks"}
 READ_ONLY = {
     "ledger.account",
     "ledger.journal",
@@ -21,12 +23,23 @@ READ_ONLY = {
     "supply.cardbatch",
     "topup.attempt",
     "topup.callback",
+    "agents.apikey",
+    "webhooks.delivery",
 }
 
 
 @pytest.fixture
 def operator_client(client, django_user_model, world):
-    orders.place_order(agent=world.a3, sku_id=world.sku.pk, quantity=2, out_trade_no="adm")
+    key = create_api_key(world.a3).key
+    order = orders.place_order(
+        agent=world.a3,
+        sku_id=world.sku.pk,
+        quantity=2,
+        out_trade_no="adm",
+        callback_url="http://127.0.0.1:9/cb",
+        api_key_id=key.pk,
+    ).order
+    orders.confirm_receipt(order)  # a webhook delivery to list
     django_user_model.objects.create_superuser("op", "op@example.com", "pw")
     client.login(username="op", password="pw")
     return client
@@ -69,3 +82,16 @@ def test_cards_cannot_be_filtered_by_secret_digest(operator_client):
     digest = Card.objects.first().secret_digest
     url = reverse("admin:supply_card_changelist") + "?secret_digest=" + digest
     assert operator_client.get(url).status_code == 400
+
+
+def test_api_keys_never_show_their_secret_and_can_be_revoked(operator_client, world):
+    issued = create_api_key(world.a2, label="shop")
+    page = operator_client.get(_url(ApiKey, "change", issued.key.pk)).content.decode()
+    assert issued.key.app_key in page
+    assert issued.secret not in page and issued.key.secret_encrypted not in page
+    response = operator_client.post(
+        _url(ApiKey, "changelist"), {"action": "revoke", "_selected_action": [issued.key.pk]}
+    )
+    assert response.status_code == 302
+    issued.key.refresh_from_db()
+    assert issued.key.revoked_at is not None

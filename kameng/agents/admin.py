@@ -4,7 +4,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 
-from kameng.agents.models import Agent, AgentLevel, AgentPrice
+from kameng.admin_mixins import ReadOnlyAdminMixin
+from kameng.agents.credentials import revoke_api_key
+from kameng.agents.models import Agent, AgentLevel, AgentPrice, ApiKey
 from kameng.agents.pricing import quote
 
 
@@ -103,3 +105,26 @@ class AgentPriceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Which agent and SKU a price row belongs to is fixed once it exists.
         return ["agent", "sku"] if obj is not None else []
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Keys are created by the agent (or `kameng api-key create`); the operator may see
+    them and revoke one, never its secret."""
+
+    list_display = ["app_key", "agent", "label", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["app_key", "agent__user__username", "label"]
+    list_select_related = ["agent__user"]
+    fields = ["app_key", "agent", "label", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+    ordering = ["-pk"]
+
+    @admin.action(description="吊销所选密钥", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        for key in queryset.select_related("agent"):
+            revoke_api_key(key.agent, key.app_key)
+        self.message_user(request, f"已吊销 {queryset.count()} 个密钥")
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("agents.change_apikey")
