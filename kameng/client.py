@@ -141,6 +141,17 @@ class KamengClient:
         orders = self.request("GET", f"/api/v1/orders?{query}")["orders"]
         return orders[0] if orders else None
 
+    def confirm(self, order_no: str) -> dict:
+        """Confirm receipt: escrow is released along the chain now."""
+        return self.request(
+            "POST", f"/api/v1/orders/{urllib.parse.quote(order_no, safe='')}/confirm"
+        )
+
+    def dispute(self, order_no: str, reason: str) -> dict:
+        """Complain before the confirmation window closes; the operator decides."""
+        path = f"/api/v1/orders/{urllib.parse.quote(order_no, safe='')}/dispute"
+        return self.request("POST", path, {"reason": reason})
+
     def webhooks(self, order_no: str) -> list[dict]:
         """Every webhook delivery for the order, with each attempt Kameng made."""
         path = f"/api/v1/orders/{urllib.parse.quote(order_no, safe='')}/webhooks"
@@ -153,16 +164,22 @@ class KamengClient:
     # --- transport ----------------------------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None) -> dict:
-        """Send one signed request; raise KamengError for an error answer."""
+        """Send one signed request; raise KamengError for an error answer (its
+        `details` carry e.g. order_no, and retry_after for 429)."""
         payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        status, data = self._send(method, self._prefix + path, payload)
-        if status >= 400:
-            error = data.get("error", {}) if isinstance(data, dict) else {}
-            details = {k: v for k, v in error.items() if k not in ("code", "message")}
-            raise KamengError(
-                status, error.get("code", "http_error"), error.get("message", ""), details
-            )
-        return data
+        status, raw, retry_after = self._send(method, self._prefix + path, payload)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = None  # not Kameng answering (a proxy's error page, say)
+        if status < 400 and isinstance(data, dict):
+            return data
+        error = data.get("error", {}) if isinstance(data, dict) else {}
+        details = {k: v for k, v in error.items() if k not in ("code", "message")}
+        if retry_after:
+            details["retry_after"] = int(retry_after) if retry_after.isdigit() else retry_after
+        message = error.get("message") or raw[:200].decode(errors="replace")
+        raise KamengError(status, error.get("code", "http_error"), message, details)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -175,10 +192,11 @@ class KamengClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, method: str, path: str, payload: bytes) -> tuple[int, Any]:
+    def _send(self, method: str, path: str, payload: bytes) -> tuple[int, bytes, str]:
         # A kept-alive connection the server closed meanwhile fails on first use: one
         # reconnect, freshly signed (a nonce is good once). A repeated POST is safe:
-        # orders are idempotent on out_trade_no.
+        # orders are idempotent on out_trade_no. Any other failure (a timeout, say)
+        # drops the connection, so the next call starts clean, and is raised.
         for retry in (False, True):
             headers = signed_headers(self.app_key, self.secret, method, path, payload)
             headers["Accept"] = "application/json"
@@ -194,9 +212,12 @@ class KamengClient:
                 if retry:
                     raise
                 continue
+            except BaseException:
+                self.close()
+                raise
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
-            return response.status, json.loads(raw) if raw else {}
+            return response.status, raw, response.getheader("Retry-After", "")
         raise AssertionError("unreachable")
 
     def _connect(self) -> http.client.HTTPConnection:

@@ -49,9 +49,3 @@ def find_key(app_key: str) -> tuple[ApiKey, str] | None:
     """The key (revoked or not, its agent loaded) and its secret; None if unknown."""
     key = ApiKey.objects.select_related("agent").filter(app_key=app_key).first()
     return None if key is None else (key, vault.decrypt(key.secret_encrypted))
-
-
-def key_secret(key_id: int) -> str:
-    """The secret of a key, revoked or not: webhooks for an order are signed with the
-    key that placed it."""
-    return vault.decrypt(ApiKey.objects.values_list("secret_encrypted", flat=True).get(pk=key_id))

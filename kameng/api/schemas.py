@@ -3,6 +3,7 @@ them). Money is a decimal string, e.g. "9.50"."""
 
 from typing import Literal
 
+from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field
 
 ORDER_STATUS = Literal[
@@ -57,7 +58,7 @@ class OrderIn(BaseModel):
         min_length=1, max_length=64, description="your order number: the idempotency key"
     )
     sku_id: int = Field(ge=1, le=2**31 - 1)
-    quantity: int = Field(default=1, ge=1, le=10_000)
+    quantity: int = Field(default=1, ge=1, le=settings.KAMENG_MAX_ORDER_QUANTITY)
     account: str | None = Field(
         default=None, max_length=128, description="the account to top up (direct SKUs only)"
     )

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Path, Query
 from ninja import Status as Answer
 from ninja.errors import HttpError, ValidationError
-from pydantic import BaseModel, Field
+from ninja.renderers import JSONRenderer
+from pydantic import BaseModel, ConfigDict, Field
 
 from kameng.api import schemas
 from kameng.api.auth import SignedRequest
@@ -16,11 +17,20 @@ from kameng.api.errors import RateLimited
 from kameng.errors import DomainError
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
+from kameng.orders.models import Order
 from kameng.orders.states import Status as OrderStatus
 from kameng.webhooks import services as webhooks
 from kameng.webhooks.queries import delivery_log
 
+
+class Utf8JSON(JSONRenderer):
+    """Chinese as itself, not \\u escapes (webhook bodies are written the same way)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSON(),
     title="Kameng 卡盟 open API",
     version="1",
     description=(
@@ -32,8 +42,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 
-ERRORS = {400: schemas.Error, 401: schemas.Error, 403: schemas.Error, 404: schemas.Error,
-          409: schemas.Error, 429: schemas.Error}  # fmt: skip
+ERRORS = {code: schemas.Error for code in (400, 401, 402, 403, 404, 409, 429)}
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **details) -> HttpResponse:
@@ -52,11 +61,18 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields = [
-        {"field": ".".join(str(part) for part in e.get("loc", ())), "problem": str(e.get("msg"))}
-        for e in exc.errors
+        {"field": _field_name(e.get("loc", ())), "problem": str(e.get("msg"))} for e in exc.errors
     ]
     message = "the request does not match the API"
     return _error(request, 400, "invalid_input", message, fields=fields)
+
+
+def _field_name(location: tuple) -> str:
+    """("body", "body", "quantity") → "quantity"; ("path", "sku_id") → "sku_id"."""
+    parts = [str(part) for part in location[1:]]
+    if len(parts) > 1 and parts[0] in {"body", "filters"}:
+        parts = parts[1:]
+    return ".".join(parts) or str(location[0] if location else "")
 
 
 @api.exception_handler(HttpError)
@@ -69,6 +85,11 @@ ORDER_NO = Path(..., pattern=r"^[A-Za-z0-9]{1,32}$")
 
 def agent_of(request: HttpRequest):
     return request.auth.agent
+
+
+def own_order(request: HttpRequest, order_no: str) -> Order:
+    """One of the caller's own purchases; anyone else's order is simply not found."""
+    return orders.get_order(order_no, agent=agent_of(request), channel=Order.Channel.AGENT)
 
 
 # --- products and balance ------------------------------------------------------------
@@ -133,8 +154,29 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilter]):
 
 @api.get("/orders/{order_no}", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
 def get_order(request: HttpRequest, order_no: str = ORDER_NO):
-    agent = agent_of(request)
-    return queries.order_view(orders.get_order(order_no, agent=agent), viewer=agent)
+    return queries.order_view(own_order(request, order_no), viewer=agent_of(request))
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="what is wrong with it")
+
+
+@api.post("/orders/{order_no}/confirm", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
+def confirm_order(request: HttpRequest, order_no: str = ORDER_NO):
+    """Confirm receipt: escrow is released along the chain now instead of after the
+    confirmation window. 409 illegal_transition if the order is not delivered."""
+    order = orders.confirm_receipt(own_order(request, order_no))
+    return queries.order_view(order, viewer=agent_of(request))
+
+
+@api.post("/orders/{order_no}/dispute", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
+def dispute_order(request: HttpRequest, body: DisputeIn, order_no: str = ORDER_NO):
+    """Complain before the confirmation window closes: escrow stays held until the
+    operator decides (upheld → refunded)."""
+    order = orders.open_dispute(own_order(request, order_no), body.reason)
+    return queries.order_view(order, viewer=agent_of(request))
 
 
 @api.get(
@@ -144,8 +186,7 @@ def get_order(request: HttpRequest, order_no: str = ORDER_NO):
 )
 def list_webhooks(request: HttpRequest, order_no: str = ORDER_NO):
     """Every webhook sent for this order and each try (status code or error)."""
-    order = orders.get_order(order_no, agent=agent_of(request))
-    return {"deliveries": delivery_log(order)}
+    return {"deliveries": delivery_log(own_order(request, order_no))}
 
 
 @api.post(
@@ -155,7 +196,7 @@ def list_webhooks(request: HttpRequest, order_no: str = ORDER_NO):
 )
 def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
     """Send the order's current state to its callback_url again (a new delivery)."""
-    order = orders.get_order(order_no, agent=agent_of(request))
+    order = own_order(request, order_no)
     delivery = webhooks.resend(order)
     return Answer(202, next(d for d in delivery_log(order) if d["event_id"] == delivery.event_id))
 

@@ -123,7 +123,7 @@ def _apply(account_id: int, amount: Decimal) -> None:
         account = Account.objects.get(pk=account_id)
         raise InsufficientBalance(
             f"{account.name} 余额不足: balance {account.balance}, needs {-amount}",
-            account=account.code,
+            wallet=account.code,
         )
 
 

@@ -42,8 +42,8 @@ def escrow_held() -> Decimal:
 def agent_orders(
     agent: Agent, *, out_trade_no: str | None = None, status: str | None = None, limit: int = 50
 ) -> list[Order]:
-    """The agent's own orders, newest first."""
-    rows = Order.objects.filter(agent=agent)
+    """The agent's own purchases (not its storefront's sales), newest first."""
+    rows = Order.objects.filter(agent=agent, channel=Order.Channel.AGENT)
     if out_trade_no is not None:
         rows = rows.filter(out_trade_no=out_trade_no)
     if status is not None:

@@ -361,11 +361,14 @@ def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:
     ]
 
 
-def get_order(order_no: str, *, agent: Agent | None = None) -> Order:
-    """Load an order; with `agent`, only if it is that agent's (else: not found)."""
+def get_order(order_no: str, *, agent: Agent | None = None, channel: str | None = None) -> Order:
+    """Load an order; with `agent` (and `channel`), only if it is that agent's (and came
+    through that channel), else: not found."""
     rows = Order.objects.filter(order_no=order_no)
     if agent is not None:
         rows = rows.filter(agent=agent)
+    if channel is not None:
+        rows = rows.filter(channel=channel)
     order = rows.first()
     if order is None:
         raise OrderNotFound(f"order {order_no} not found", order_no=order_no)

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from kameng.agents.credentials import key_secret
-from kameng.client import HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
+from kameng.client import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
 from kameng.orders.models import Order
 from kameng.orders.queries import order_view
+from kameng.supply.vault import decrypt
 from kameng.webhooks import dispatch
 from kameng.webhooks.errors import NoCallbackUrl
 from kameng.webhooks.models import Delivery, DeliveryTry
@@ -50,7 +50,7 @@ def try_delivery(delivery_id: int) -> str | None:
     ).update(next_try_at=now + lease)
     if not claimed:
         return None
-    delivery = Delivery.objects.select_related("order__agent").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("order__agent", "order__api_key").get(pk=delivery_id)
     outcome = _post(delivery, payload(delivery))
     return _record(delivery, outcome, now)
 
@@ -95,8 +95,12 @@ def _post(delivery: Delivery, body: bytes) -> Outcome:
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         HEADER_TIMESTAMP: timestamp,
-        HEADER_SIGNATURE: webhook_signature(key_secret(delivery.order.api_key_id), timestamp, body),
+        HEADER_SIGNATURE: webhook_signature(
+            decrypt(delivery.order.api_key.secret_encrypted), timestamp, body
+        ),
         "X-Kameng-Event-Id": delivery.event_id,
+        # Which key's secret signed it (a distributor may hold several).
+        HEADER_KEY: delivery.order.api_key.app_key,
     }
     started = time.monotonic()
     try:

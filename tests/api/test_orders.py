@@ -208,3 +208,49 @@ def test_a_card_order_without_callback_cannot_be_resent(world, shop):
     placed = shop.buy(world.sku.pk, "no-cb").json()
     response = shop.call("POST", f"/api/v1/orders/{placed['order_no']}/webhooks")
     assert error(response) == (409, "no_callback_url")
+
+
+# --- after delivery -----------------------------------------------------------------------
+
+
+def test_confirming_releases_escrow_along_the_chain(world, shop):
+    placed = shop.buy(world.sku.pk, "conf-1").json()
+    agent2_before = factories.wallet(world.a2)
+    response = shop.call("POST", f"/api/v1/orders/{placed['order_no']}/confirm")
+    assert (response.status_code, response.json()["status"]) == (200, "completed")
+    assert factories.wallet(world.a2) == agent2_before + Decimal("1.50")  # its spread
+    again = shop.call("POST", f"/api/v1/orders/{placed['order_no']}/confirm")
+    assert error(again) == (409, "illegal_transition")
+    assert_books_sound()
+
+
+def test_a_dispute_keeps_the_money_in_escrow(world, shop):
+    placed = shop.buy(world.sku.pk, "disp-1").json()
+    path = f"/api/v1/orders/{placed['order_no']}/dispute"
+    assert error(shop.call("POST", path, {"reason": ""})) == (400, "invalid_input")
+    response = shop.call("POST", path, {"reason": "卡密无效"})
+    assert (response.status_code, response.json()["status"]) == (200, "disputed")
+    assert shop.call("GET", "/api/v1/balance").json()["held"] == "98.50"
+
+
+def test_storefront_sales_are_not_the_distributors_purchases(world, shop):
+    sale = orders.create_storefront_order(seller=world.a3, sku_id=world.sku.pk, quantity=1).order
+    assert error(shop.call("GET", f"/api/v1/orders/{sale.order_no}")) == (404, "order_not_found")
+    assert shop.call("GET", "/api/v1/orders").json()["orders"] == []
+
+
+def test_a_wrong_method_is_a_json_405(shop):
+    response = shop.call("DELETE", "/api/v1/orders")
+    assert error(response) == (405, "method_not_allowed")
+    assert "POST" in response["Allow"]
+
+
+def test_invalid_input_names_the_field(world, shop):
+    response = shop.call("POST", "/api/v1/orders", {"out_trade_no": "f", "sku_id": "abc"})
+    assert error(response) == (400, "invalid_input")
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["sku_id"]
+
+
+def test_answers_are_utf8_not_escaped(world, shop):
+    response = shop.call("GET", "/api/v1/products")
+    assert "测试卡".encode() in response.content

@@ -150,6 +150,7 @@ def test_a_webhook_is_signed_with_the_key_that_placed_the_order(world, shop, rec
     orders.confirm_receipt(Order.objects.get(order_no=placed["order_no"]))
     webhooks.try_delivery(delivery_of(placed["order_no"]).pk)
     [sent] = receiver.received
+    assert sent.headers["X-Kameng-Key"] == other.app_key  # says which secret to check with
     ts, signature = sent.headers["X-Kameng-Timestamp"], sent.headers["X-Kameng-Signature"]
     assert verify_webhook(other.secret, ts, sent.body, signature)
     assert not verify_webhook(shop.secret, ts, sent.body, signature)
