@@ -64,13 +64,13 @@ def authenticate(request: HttpRequest) -> ApiKey:
     ]
     if missing:
         raise Unauthenticated("missing_credentials", f"missing headers: {', '.join(missing)}")
-    found = find_key(app_key) if len(app_key) <= 40 else None
+    found = find_key(app_key) if len(app_key) <= 40 and app_key.isprintable() else None
     if found is None:
         raise Unauthenticated("unknown_key", "no such API key")
     key, secret = found
     if key.revoked_at is not None:
         raise Unauthenticated("key_revoked", "this API key was revoked")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise Unauthenticated("invalid_timestamp", "X-Kameng-Timestamp must be unix seconds")
     skew = settings.KAMENG_API_CLOCK_SKEW
     if abs(time.time() - int(timestamp)) > skew:
@@ -79,10 +79,15 @@ def authenticate(request: HttpRequest) -> ApiKey:
         )
     if len(nonce) > 64 or not nonce.isprintable():
         raise Unauthenticated("invalid_nonce", "X-Kameng-Nonce must be 1–64 printable characters")
-    expected = request_signature(
-        secret, request.method or "", request.get_full_path(), timestamp, nonce, request.body
-    )
-    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
+    if not any(
+        hmac.compare_digest(
+            request_signature(
+                secret, request.method or "", path, timestamp, nonce, request.body
+            ).encode(),
+            signature.lower().encode(),
+        )
+        for path in _paths_as_sent(request)
+    ):
         raise Unauthenticated("invalid_signature", "the signature does not match this request")
     if not guards.first_use_of_nonce(app_key, nonce):
         raise Unauthenticated("nonce_reused", "this nonce was already used")
@@ -93,6 +98,17 @@ def authenticate(request: HttpRequest) -> ApiKey:
         raise RateLimited(wait)
     _note_use(key)
     return key
+
+
+def _paths_as_sent(request: HttpRequest) -> list[str]:
+    """The path with query as the client wrote it: gunicorn and uWSGI keep the raw
+    request line; Django's own rebuilt form covers servers that do not (it re-escapes
+    the decoded path, so `%2C` comes back as `,`)."""
+    paths = [request.get_full_path()]
+    for raw in (request.META.get("RAW_URI"), request.META.get("REQUEST_URI")):
+        if raw and raw not in paths:
+            paths.append(raw)
+    return paths
 
 
 def _note_use(key: ApiKey) -> None:

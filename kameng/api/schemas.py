@@ -6,10 +6,11 @@ from typing import Literal
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field
 
-ORDER_STATUS = Literal[
-    "created", "paid", "delivering", "delivered", "completed", "disputed", "failed", "refunded"
-]
+from kameng.orders.states import Status as OrderStatus
+
 MONEY = r"^-?\d+\.\d{2}$"
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # line breaks and tabs allowed
 
 
 class ErrorBody(BaseModel):
@@ -55,7 +56,10 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     out_trade_no: str = Field(
-        min_length=1, max_length=64, description="your order number: the idempotency key"
+        min_length=1,
+        max_length=64,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="your order number: the idempotency key",
     )
     sku_id: int = Field(ge=1, le=2**31 - 1)
     quantity: int = Field(default=1, ge=1, le=settings.KAMENG_MAX_ORDER_QUANTITY)
@@ -63,7 +67,26 @@ class OrderIn(BaseModel):
         default=None, max_length=128, description="the account to top up (direct SKUs only)"
     )
     callback_url: str | None = Field(
-        default=None, max_length=512, description="where status changes are POSTed"
+        default=None,
+        max_length=512,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$",
+        description="an http(s) URL where status changes are POSTed",
+    )
+
+
+class OrderFilter(BaseModel):
+    out_trade_no: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS
+    )
+    status: OrderStatus | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, pattern=FREE_TEXT, description="what is wrong with it"
     )
 
 
@@ -79,7 +102,7 @@ class OrderOut(BaseModel):
     quantity: int
     unit_price: str = Field(pattern=MONEY)
     amount: str = Field(pattern=MONEY)
-    status: ORDER_STATUS
+    status: OrderStatus
     account: str | None
     created_at: str
     delivered_at: str | None
@@ -102,7 +125,7 @@ class WebhookTry(BaseModel):
 
 class WebhookDelivery(BaseModel):
     event_id: str
-    status: ORDER_STATUS
+    status: OrderStatus
     url: str
     state: Literal["pending", "delivered", "gave_up"]
     manual: bool

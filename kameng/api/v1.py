@@ -9,7 +9,6 @@ from ninja import NinjaAPI, Path, Query
 from ninja import Status as Answer
 from ninja.errors import HttpError, ValidationError
 from ninja.renderers import JSONRenderer
-from pydantic import BaseModel, ConfigDict, Field
 
 from kameng.api import schemas
 from kameng.api.auth import SignedRequest
@@ -18,7 +17,6 @@ from kameng.errors import DomainError
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
-from kameng.orders.states import Status as OrderStatus
 from kameng.webhooks import services as webhooks
 from kameng.webhooks.queries import delivery_log
 
@@ -134,14 +132,8 @@ def create_order(request: HttpRequest, body: schemas.OrderIn):
     return Answer(201 if placed.created else 200, queries.order_view(placed.order, viewer=agent))
 
 
-class OrderFilter(BaseModel):
-    out_trade_no: str | None = Field(default=None, min_length=1, max_length=64)
-    status: OrderStatus | None = None
-    limit: int = Field(default=50, ge=1, le=200)
-
-
 @api.get("/orders", response={200: schemas.OrderList, **ERRORS}, tags=["orders"])
-def list_orders(request: HttpRequest, filters: Query[OrderFilter]):
+def list_orders(request: HttpRequest, filters: Query[schemas.OrderFilter]):
     """This agent's orders, newest first; `out_trade_no` finds the one with your number."""
     agent = agent_of(request)
     if filters.out_trade_no is not None and not filters.out_trade_no.isprintable():
@@ -157,12 +149,6 @@ def get_order(request: HttpRequest, order_no: str = ORDER_NO):
     return queries.order_view(own_order(request, order_no), viewer=agent_of(request))
 
 
-class DisputeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=2000, description="what is wrong with it")
-
-
 @api.post("/orders/{order_no}/confirm", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
 def confirm_order(request: HttpRequest, order_no: str = ORDER_NO):
     """Confirm receipt: escrow is released along the chain now instead of after the
@@ -172,7 +158,7 @@ def confirm_order(request: HttpRequest, order_no: str = ORDER_NO):
 
 
 @api.post("/orders/{order_no}/dispute", response={200: schemas.OrderOut, **ERRORS}, tags=["orders"])
-def dispute_order(request: HttpRequest, body: DisputeIn, order_no: str = ORDER_NO):
+def dispute_order(request: HttpRequest, body: schemas.DisputeIn, order_no: str = ORDER_NO):
     """Complain before the confirmation window closes: escrow stays held until the
     operator decides (upheld → refunded)."""
     order = orders.open_dispute(own_order(request, order_no), body.reason)
