@@ -2,7 +2,7 @@
 backends). The ORM costs 0.3–0.5 ms of client CPU per statement; these helpers cost a
 tenth of that. Use them only where a benchmark shows it matters (the order path)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
@@ -39,6 +39,16 @@ def skip_locked(table_alias: str) -> str:
 
 def db_datetime(value: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def from_db_datetime(value: object) -> datetime | None:
+    """A datetime column read with plain SQL: PostgreSQL returns it aware, SQLite naive
+    (or as text) in UTC, which is what it stores."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def db_decimal(value: object) -> Decimal:

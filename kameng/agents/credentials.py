@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from kameng import db
 from kameng.agents.errors import AgentInactive, ApiKeyNotFound
 from kameng.agents.models import Agent, ApiKey
 from kameng.supply import vault
@@ -45,7 +46,37 @@ def api_keys(agent: Agent) -> list[ApiKey]:
     return list(ApiKey.objects.filter(agent=agent))
 
 
+# One read for every API request: the key, its agent. (Plain SQL: this runs on every call.)
+_KEY_SQL = """
+    SELECT k.id, k.secret_encrypted, k.revoked_at, k.last_used_at,
+           a.id, a.user_id, a.parent_id, a.depth, a.path, a.wallet_id, a.active
+    FROM agents_apikey k JOIN agents_agent a ON a.id = k.agent_id
+    WHERE k.app_key = %s
+"""
+
+
 def find_key(app_key: str) -> tuple[ApiKey, str] | None:
     """The key (revoked or not, its agent loaded) and its secret; None if unknown."""
-    key = ApiKey.objects.select_related("agent").filter(app_key=app_key).first()
-    return None if key is None else (key, vault.decrypt(key.secret_encrypted))
+    row = db.fetch_one(_KEY_SQL, [app_key])
+    if row is None:
+        return None
+    key_id, token, revoked_at, last_used_at, *agent_fields = row
+    agent_id, user_id, parent_id, depth, path, wallet_id, active = agent_fields
+    agent = Agent(
+        pk=agent_id,
+        user_id=user_id,
+        parent_id=parent_id,
+        depth=depth,
+        path=path,
+        wallet_id=wallet_id,
+        active=bool(active),
+    )
+    key = ApiKey(
+        pk=key_id,
+        agent=agent,
+        app_key=app_key,
+        secret_encrypted=token,
+        revoked_at=db.from_db_datetime(revoked_at),
+        last_used_at=db.from_db_datetime(last_used_at),
+    )
+    return key, vault.decrypt(token)

@@ -89,13 +89,13 @@ def authenticate(request: HttpRequest) -> ApiKey:
         for path in _paths_as_sent(request)
     ):
         raise Unauthenticated("invalid_signature", "the signature does not match this request")
-    if not guards.first_use_of_nonce(app_key, nonce):
+    admission = guards.admit(app_key, nonce)
+    if not admission.first_use_of_nonce:
         raise Unauthenticated("nonce_reused", "this nonce was already used")
     if not key.agent.active:
         raise AgentInactive("this agent account is disabled")
-    wait = guards.seconds_until_allowed(app_key)
-    if wait:
-        raise RateLimited(wait)
+    if admission.retry_after:
+        raise RateLimited(admission.retry_after)
     _note_use(key)
     return key
 

@@ -7,10 +7,14 @@ and counts. Embedded default: kept in this process, which is the only web proces
 import math
 import threading
 import time
+from dataclasses import dataclass
 from functools import cache
 
 import redis
 from django.conf import settings
+
+# (nonce used for the first time, requests so far in this window, seconds left in it)
+Counted = tuple[bool, int, float]
 
 
 class LocalStore:
@@ -20,27 +24,23 @@ class LocalStore:
         self._counts: dict[str, int] = {}
         self._next_sweep = 0.0
 
-    def claim(self, key: str, ttl: int) -> bool:
-        """True the first time `key` is claimed within `ttl` seconds."""
-        now = time.monotonic()
+    def admit(
+        self, nonce_key: str, ttl: int, rate_key: str, window: int
+    ) -> tuple[bool, int, float]:
+        """Claim the nonce (True the first time within `ttl` s) and count the request in
+        the current fixed window: (first use, count so far, seconds left in the window)."""
+        wall, now = time.time(), time.monotonic()
+        start = int(wall // window * window)
+        bucket = f"{rate_key}:{start}"
         with self._lock:
             self._sweep(now)
-            if self._expiry.get(key, 0) > now:
-                return False
-            self._expiry[key] = now + ttl
-            return True
-
-    def hit(self, key: str, window: int) -> tuple[int, float]:
-        """Count a request in the current fixed window: (count so far, seconds left)."""
-        now = time.time()
-        start = int(now // window * window)
-        bucket = f"{key}:{start}"
-        with self._lock:
-            self._sweep(time.monotonic())
+            first_use = self._expiry.get(nonce_key, 0) <= now
+            if first_use:
+                self._expiry[nonce_key] = now + ttl
             count = self._counts.get(bucket, 0) + 1
             self._counts[bucket] = count
-            self._expiry.setdefault(bucket, time.monotonic() + window + 1)
-        return count, start + window - now
+            self._expiry.setdefault(bucket, now + window + 1)
+        return first_use, count, start + window - wall
 
     def _sweep(self, now: float) -> None:
         if now < self._next_sweep:
@@ -52,21 +52,23 @@ class LocalStore:
 
 
 class RedisStore:
+    """One round trip per request: SET NX for the nonce, INCR + EXPIRE for the count."""
+
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url)
 
-    def claim(self, key: str, ttl: int) -> bool:
-        return bool(self._redis.set(key, 1, nx=True, ex=ttl))
-
-    def hit(self, key: str, window: int) -> tuple[int, float]:
-        now = time.time()
-        start = int(now // window * window)
-        bucket = f"{key}:{start}"
-        pipe = self._redis.pipeline()
+    def admit(
+        self, nonce_key: str, ttl: int, rate_key: str, window: int
+    ) -> tuple[bool, int, float]:
+        wall = time.time()
+        start = int(wall // window * window)
+        bucket = f"{rate_key}:{start}"
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(nonce_key, 1, nx=True, ex=ttl)
         pipe.incr(bucket)
         pipe.expire(bucket, window + 1)
-        count, _ = pipe.execute()
-        return int(count), start + window - now
+        first_use, count, _ = pipe.execute()
+        return bool(first_use), int(count), start + window - wall
 
 
 @cache
@@ -74,15 +76,19 @@ def _store(redis_url: str) -> LocalStore | RedisStore:
     return RedisStore(redis_url) if redis_url else LocalStore()
 
 
-def first_use_of_nonce(app_key: str, nonce: str) -> bool:
-    """Claim the nonce for this key; False if it was used within the replay window."""
-    return _store(settings.REDIS_URL).claim(
-        f"kameng:api:nonce:{app_key}:{nonce}", 2 * settings.KAMENG_API_CLOCK_SKEW
-    )
+@dataclass(frozen=True)
+class Admission:
+    first_use_of_nonce: bool
+    retry_after: int  # 0: within the key's rate limit; else seconds to wait
 
 
-def seconds_until_allowed(app_key: str) -> int:
-    """0 if this request is within the key's rate limit, else how long to wait."""
+def admit(app_key: str, nonce: str) -> Admission:
+    """Claim the request's nonce for this key and count it against the key's limit."""
     limit, window = settings.KAMENG_API_RATE_LIMIT
-    count, left = _store(settings.REDIS_URL).hit(f"kameng:api:rate:{app_key}", window)
-    return 0 if count <= limit else max(1, math.ceil(left))
+    first_use, count, left = _store(settings.REDIS_URL).admit(
+        f"kameng:api:nonce:{app_key}:{nonce}",
+        2 * settings.KAMENG_API_CLOCK_SKEW,
+        f"kameng:api:rate:{app_key}",
+        window,
+    )
+    return Admission(first_use, 0 if count <= limit else max(1, math.ceil(left)))

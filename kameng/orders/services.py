@@ -355,10 +355,7 @@ def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:
     """Decrypted (code, secret) pairs, for the order's own agent only."""
     if order.agent_id != viewer.pk:
         raise OrderNotFound(f"order {order.order_no} not found")
-    return [
-        (card.code, vault.decrypt(card.secret_encrypted))
-        for card in supply_queries.order_cards(order.pk)
-    ]
+    return [(code, vault.decrypt(token)) for code, token in supply_queries.order_cards(order.pk)]
 
 
 def get_order(order_no: str, *, agent: Agent | None = None, channel: str | None = None) -> Order:
