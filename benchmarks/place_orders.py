@@ -229,11 +229,11 @@ def seed_history(world: World, conninfo: str, orders: int) -> float:
     statements = [
         """INSERT INTO orders_order (
                order_no, agent_id, channel, out_trade_no, request_hash, sku_id, quantity,
-               unit_price, amount, recharge_account, buyer_contact, status, spreads,
-               platform_gross, created_at, paid_at, delivered_at, confirm_deadline,
+               unit_price, amount, recharge_account, buyer_contact, callback_url, status,
+               spreads, platform_gross, created_at, paid_at, delivered_at, confirm_deadline,
                dispute_reason)
            SELECT 'H' || lpad(g::text, 12, '0'), %(agent)s, 'agent', 'history-' || g,
-                  repeat('0', 64), %(sku)s, 1, %(price)s, %(price)s, '', '', 'delivered',
+                  repeat('0', 64), %(sku)s, 1, %(price)s, %(price)s, '', '', '', 'delivered',
                   %(spreads)s::jsonb, %(gross)s, now(), now(), now(),
                   now() + interval '72 hours', ''
            FROM generate_series(1, %(n)s) AS g""",
@@ -368,11 +368,11 @@ def service_client(client, world, barrier, seconds, results) -> None:
 RAW_ORDER = """
 INSERT INTO orders_order (
     order_no, agent_id, channel, out_trade_no, request_hash, sku_id, quantity, unit_price,
-    amount, recharge_account, buyer_contact, status, spreads, platform_gross, created_at,
-    paid_at, delivered_at, confirm_deadline, dispute_reason
+    amount, recharge_account, buyer_contact, callback_url, status, spreads, platform_gross,
+    created_at, paid_at, delivered_at, confirm_deadline, dispute_reason
 ) VALUES (
     %(order_no)s, %(agent_id)s, 'agent', %(out_trade_no)s, %(request_hash)s, %(sku_id)s, 1,
-    %(price)s, %(price)s, '', '', 'delivered', %(spreads)s, %(gross)s, now(), now(), now(),
+    %(price)s, %(price)s, '', '', '', 'delivered', %(spreads)s, %(gross)s, now(), now(), now(),
     now() + interval '72 hours', ''
 ) RETURNING id
 """
