@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.core.management import call_command
 
@@ -6,13 +8,15 @@ from kameng.catalog.models import Sku
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.supply.models import Card
+from tests.distributor import Distributor
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_loads_the_documented_demo_once(capsys):
     call_command("seed_demo")
-    assert '"seeded": true' in capsys.readouterr().out
+    seeded = json.loads(capsys.readouterr().out)
+    assert seeded["seeded"] is True
     chain = Agent.objects.select_related("user", "parent__user").order_by("depth")
     assert [(a.user.username, a.parent and a.parent.user.username) for a in chain] == [
         ("agent1", None),
@@ -31,3 +35,11 @@ def test_seed_demo_loads_the_documented_demo_once(capsys):
     placed = orders.place_order(agent=agent3, sku_id=sku.pk, quantity=1, out_trade_no="demo")
     assert len(orders.reveal_cards(placed.order, agent3)) == 1
     assert ledger.verify() == []
+
+    # The printed API key works for agent3 straight away.
+    key = seeded["api_key"]
+    shop = Distributor(agent3, key["app_key"], key["secret"])
+    assert (
+        shop.call("GET", "/api/v1/orders?out_trade_no=demo").json()["orders"][0]["order_no"]
+        == placed.order.order_no
+    )

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from kameng.agents import services as agents
+from kameng.agents.credentials import create_api_key
 from kameng.agents.models import Agent
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
@@ -99,12 +100,19 @@ def seed_demo() -> dict:
             )
             agents.top_up(agent, Decimal(balance), reference=f"demo-{username}")
             by_name[username] = agent
+        # So the open API can be tried at once (docs/API.md); shown only here.
+        api_key = create_api_key(by_name["agent3"], label="demo")
     return {
         "seeded": True,
         "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
         "agents": [name for name, _, _ in AGENTS],
         "skus": Sku.objects.count(),
         "card_codes": codes,
+        "api_key": {
+            "agent": "agent3",
+            "app_key": api_key.key.app_key,
+            "secret": api_key.secret,
+        },
         "simulated_supplier": {
             "url": settings.KAMENG_DEMO_SIM_URL,
             "catalog": str(sim_catalog_path()),
