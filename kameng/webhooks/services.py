@@ -142,8 +142,9 @@ def _record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> str:
             duration_ms=outcome.duration_ms,
         )
         Delivery.objects.filter(pk=delivery.pk, tries=delivery.tries).update(**fields)
-    if target == DeliveryState.PENDING:
-        dispatch.enqueue(delivery.pk, countdown=delays[number - 1])
+        if target == DeliveryState.PENDING:
+            countdown = delays[number - 1]
+            transaction.on_commit(lambda: dispatch.enqueue(delivery.pk, countdown=countdown))
     return target
 
 
