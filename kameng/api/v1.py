@@ -13,7 +13,7 @@ from ninja.renderers import JSONRenderer
 from kameng.api import schemas
 from kameng.api.auth import SignedRequest
 from kameng.api.errors import RateLimited
-from kameng.errors import DomainError
+from kameng.errors import DomainError, InvalidInput
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
@@ -137,7 +137,7 @@ def list_orders(request: HttpRequest, filters: Query[schemas.OrderFilter]):
     """This agent's orders, newest first; `out_trade_no` finds the one with your number."""
     agent = agent_of(request)
     if filters.out_trade_no is not None and not filters.out_trade_no.isprintable():
-        return _error(request, 400, "invalid_input", "out_trade_no must be printable")
+        raise InvalidInput("out_trade_no must be printable")
     found = queries.agent_orders(
         agent, out_trade_no=filters.out_trade_no, status=filters.status, limit=filters.limit
     )
