@@ -41,11 +41,19 @@ def request_signature(
 
 
 def signed_headers(
-    app_key: str, secret: str, method: str, path_with_query: str, body: bytes = b""
+    app_key: str,
+    secret: str,
+    method: str,
+    path_with_query: str,
+    body: bytes = b"",
+    *,
+    timestamp: str | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
-    """The four authentication headers for one request (a fresh nonce each time)."""
-    timestamp = str(int(time.time()))
-    nonce = secrets.token_hex(16)
+    """The four authentication headers for one request: now and a fresh nonce, unless
+    given (to reproduce a signature)."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or secrets.token_hex(16)
     return {
         HEADER_KEY: app_key,
         HEADER_TIMESTAMP: timestamp,

@@ -18,7 +18,7 @@ from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.webhooks import services as webhooks
-from kameng.webhooks.queries import delivery_log
+from kameng.webhooks.queries import delivery_entry, delivery_log
 
 
 class Utf8JSON(JSONRenderer):
@@ -184,7 +184,7 @@ def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
     """Send the order's current state to its callback_url again (a new delivery)."""
     order = own_order(request, order_no)
     delivery = webhooks.resend(order)
-    return Answer(202, next(d for d in delivery_log(order) if d["event_id"] == delivery.event_id))
+    return Answer(202, delivery_entry(delivery))
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

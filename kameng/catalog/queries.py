@@ -1,3 +1,5 @@
+from django.db.models import QuerySet
+
 from kameng import db
 from kameng.catalog.errors import SkuNotFound, SkuNotSellable
 from kameng.catalog.models import Sku
@@ -27,6 +29,11 @@ def sellable_sku(sku_id: int) -> Sku:
         authorised=True,
         active=True,
     )
+
+
+def skus_on_sale() -> QuerySet[Sku]:
+    """The same rule as sellable_sku, for listings: active, authorised, product active."""
+    return Sku.objects.filter(active=True, authorised=True, product__active=True)
 
 
 def get_sku(sku_id: int) -> Sku:

@@ -5,13 +5,14 @@ from kameng.agents.models import Agent
 from kameng.agents.pricing import quote
 from kameng.catalog.errors import SkuNotFound
 from kameng.catalog.models import Sku
+from kameng.catalog.queries import skus_on_sale
 from kameng.money import to_money
 from kameng.supply.queries import cards_in_stock
 from kameng.topup.routing import routes
 
 
 def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
-    skus = Sku.objects.filter(active=True, authorised=True, product__active=True)
+    skus = skus_on_sale()
     if sku_id is not None:
         skus = skus.filter(pk=sku_id)
     skus = list(skus.select_related("product__category").order_by("product__category", "pk"))

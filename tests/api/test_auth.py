@@ -7,7 +7,7 @@ import time
 import pytest
 
 from kameng.agents.credentials import revoke_api_key
-from kameng.client import request_signature
+from kameng.client import request_signature, signed_headers
 from kameng.orders.models import Order
 from tests import factories
 from tests.distributor import distributor_for
@@ -223,9 +223,6 @@ def forged_headers(shop, method, path, body=None, *, timestamp=None, nonce=None)
     payload = b"" if body is None else json_bytes(body)
     ts = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or f"n-{time.monotonic_ns()}"
-    return {
-        "X-Kameng-Key": shop.app_key,
-        "X-Kameng-Timestamp": ts,
-        "X-Kameng-Nonce": nonce,
-        "X-Kameng-Signature": request_signature(shop.secret, method, path, ts, nonce, payload),
-    }
+    return signed_headers(
+        shop.app_key, shop.secret, method, path, payload, timestamp=ts, nonce=nonce
+    )
