@@ -6,8 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SIM_PORT ?= 9100
 export KAMENG_DEMO_SIM_URL ?= http://127.0.0.1:$(SIM_PORT)
-PG_URL ?= postgres://postgres@127.0.0.1:5432/kameng
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Names derived from this checkout, so two checkouts can run `make test` at once on one
+# machine: its own PostgreSQL database (tests use test_<name>) and its own Redis
+# database (1-11; the benchmarks flush 12 and 14). Override with PG_URL / TEST_REDIS_URL.
+CHECKOUT_ID := $(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kameng_$(shell expr $(CHECKOUT_ID) % 1000000)
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(shell expr $(CHECKOUT_ID) % 11 + 1)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test test-sqlite test-postgres lint bench install clean

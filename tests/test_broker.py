@@ -9,7 +9,11 @@ from kombu import Connection
 
 
 def _connection(folder) -> Connection:
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(folder / "control"),
+    }
     return Connection(transport="kameng.broker:Transport", transport_options=options)
 
 
