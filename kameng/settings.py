@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",  # its API docs page and assets, served locally
+    "kameng",  # platform-wide commands and checks (kameng/management)
     "kameng.ledger",
     "kameng.catalog",
     "kameng.supply",
