@@ -9,6 +9,8 @@ from functools import cache
 from django.db import connection
 from django.db.models import Field, Model
 
+from kameng.money import from_cents, to_cents, to_money
+
 
 def fetch_all(sql: str, params: list | tuple = ()) -> list[tuple]:
     with connection.cursor() as cursor:
@@ -52,11 +54,24 @@ def from_db_datetime(value: object) -> datetime | None:
 
 
 def db_decimal(value: object) -> Decimal:
-    """A numeric column as Decimal: PostgreSQL returns Decimal, SQLite a float or int
-    (exact for the two to four decimals Kameng stores; repr gives the shortest form)."""
+    """A plain numeric column (not money) as Decimal: PostgreSQL returns Decimal, SQLite
+    a float or int (exact for the four decimals of a level discount; repr gives the
+    shortest form)."""
     if isinstance(value, Decimal):
         return value
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def db_money(value: object) -> Decimal:
+    """A MoneyField column read with plain SQL: numeric on PostgreSQL, cents on SQLite."""
+    if connection.vendor == "sqlite":
+        return from_cents(value)
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def money_param(value: Decimal) -> object:
+    """An amount as a plain-SQL parameter for a MoneyField column (or to compare with one)."""
+    return to_cents(value) if connection.vendor == "sqlite" else to_money(value)
 
 
 @cache

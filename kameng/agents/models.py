@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from kameng.catalog.models import Sku
 from kameng.ledger.models import Account
+from kameng.money import MoneyField
 
 
 class AgentLevel(models.Model):
@@ -63,8 +64,8 @@ class AgentPrice(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="prices")
     sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="agent_prices")
-    sub_agent_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    retail_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    sub_agent_price = MoneyField(null=True, blank=True)
+    retail_price = MoneyField(null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "代理定价"

@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from kameng.money import MoneyField
+
 
 class Category(models.Model):
     name = models.CharField(max_length=64, unique=True)
@@ -37,7 +39,7 @@ class Sku(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
     name = models.CharField(max_length=128)
-    face_value = models.DecimalField(max_digits=12, decimal_places=2)
+    face_value = MoneyField()
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CARD)
     # Set by the operator once the goods are confirmed as officially licensed (正版授权).
     authorised = models.BooleanField(default=False)

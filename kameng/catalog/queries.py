@@ -24,7 +24,7 @@ def sellable_sku(sku_id: int) -> Sku:
         pk=sku_id,
         product_id=product_id,
         name=name,
-        face_value=db.db_decimal(face_value),
+        face_value=db.db_money(face_value),
         kind=kind,
         authorised=True,
         active=True,

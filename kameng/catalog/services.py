@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from kameng.catalog.models import Category, Product, Sku
 from kameng.errors import InvalidInput
-from kameng.money import to_money
+from kameng.money import parse_money
 
 
 def create_sku(
@@ -14,9 +14,7 @@ def create_sku(
     authorised: bool = True,
     active: bool = True,
 ) -> Sku:
-    face = to_money(face_value)
-    if face <= 0:
-        raise InvalidInput("face value must be positive")
+    face = parse_money(face_value)
     if kind not in Sku.Kind.values:
         raise InvalidInput(f"unknown fulfilment kind {kind!r}")
     return Sku.objects.create(

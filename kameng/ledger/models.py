@@ -9,6 +9,8 @@ checked by `kameng verify-ledger`.
 from django.db import models
 from django.db.models import Q
 
+from kameng.money import MoneyField
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -24,7 +26,7 @@ class Account(models.Model):
     # Only accounts standing for the outside world (bank, payment gateways) may go
     # below zero: they are the other side of money entering or leaving the platform.
     allow_negative = models.BooleanField(default=False)
-    balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    balance = MoneyField(max_digits=18, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,7 +69,7 @@ class Journal(models.Model):
 class Entry(models.Model):
     journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = MoneyField(max_digits=18)
 
     class Meta:
         verbose_name = verbose_name_plural = "分录"

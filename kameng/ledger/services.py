@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -104,7 +104,7 @@ def post(*, key: str, kind: str, lines: Iterable[Line], reference: str = "", mem
         values = ", ".join(["(%s, %s, %s)"] * len(merged))
         db.execute(
             f"INSERT INTO ledger_entry (journal_id, account_id, amount) VALUES {values}",
-            [value for acc, amt in merged for value in (journal_id, acc, amt)],
+            [value for acc, amt in merged for value in (journal_id, acc, db.money_param(amt))],
         )
         for account_id, amount in merged:
             _apply(account_id, amount)
@@ -112,13 +112,12 @@ def post(*, key: str, kind: str, lines: Iterable[Line], reference: str = "", mem
 
 
 def _apply(account_id: int, amount: Decimal) -> None:
-    # ROUND: SQLite keeps decimals as doubles; re-round to the cent on every write so
-    # the cached balance never drifts (a no-op on PostgreSQL's exact numeric).
-    sql = "UPDATE ledger_account SET balance = ROUND(balance + %s, 2) WHERE id = %s"
-    params: list = [amount, account_id]
+    # Exact on both backends: numeric on PostgreSQL, integer cents on SQLite.
+    sql = "UPDATE ledger_account SET balance = balance + %s WHERE id = %s"
+    params: list = [db.money_param(amount), account_id]
     if amount < 0:
         sql += " AND (allow_negative OR balance >= %s)"
-        params.append(-amount)
+        params.append(db.money_param(-amount))
     if db.execute(sql, params) != 1:
         account = Account.objects.get(pk=account_id)
         raise InsufficientBalance(
@@ -135,20 +134,16 @@ def verify() -> list[str]:
     """Every journal sums to zero; every cached balance equals the sum of its entries;
     no account below zero unless allowed. Returns the problems found (empty = sound)."""
     problems: list[str] = []
-    sums_per_journal = Entry.objects.values_list("journal__key").annotate(total=Sum("amount"))
-    if connection.vendor == "postgresql":  # exact numeric: let the database filter
-        sums_per_journal = sums_per_journal.exclude(total=0)
-    # SQLite sums decimals in floating point: judge each total to the cent.
-    problems += [
-        f"journal {key} sums to {to_money(total)}"
-        for key, total in sums_per_journal
-        if to_money(total) != 0
-    ]
+    # Exact on both backends (numeric; integer cents on SQLite): the database filters.
+    sums_per_journal = (
+        Entry.objects.values_list("journal__key").annotate(total=Sum("amount")).exclude(total=0)
+    )
+    problems += [f"journal {key} sums to {total}" for key, total in sums_per_journal]
     empty = Journal.objects.filter(entries__isnull=True).values_list("key", flat=True)
     problems += [f"journal {key} has no entries" for key in empty]
     sums = dict(Entry.objects.values_list("account_id").annotate(total=Sum("amount")))
     for account in Account.objects.order_by("pk"):
-        expected = to_money(sums.get(account.pk) or ZERO)
+        expected = sums.get(account.pk) or ZERO
         if account.balance != expected:
             problems.append(
                 f"account {account.code}: balance {account.balance} != sum of entries {expected}"

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
+from kameng.money import MoneyField
 from kameng.orders.states import Status
 
 
@@ -23,8 +25,8 @@ class Order(models.Model):
     request_hash = models.CharField(max_length=64)
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="orders")
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    unit_price = MoneyField()
+    amount = MoneyField(max_digits=14)
     # Top-up target for direct SKUs (phone number, game account).
     recharge_account = models.CharField(max_length=128, blank=True)
     buyer_contact = models.CharField(max_length=128, blank=True)
@@ -37,9 +39,11 @@ class Order(models.Model):
     # How escrow is split on release, fixed at purchase: [[wallet account id, "amount"], ...]
     # for each agent's spread, and what the platform receives before supplier cost.
     spreads = models.JSONField(default=list)
-    platform_gross = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    platform_gross = MoneyField(max_digits=14, default=0)
     payment_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the order path to the same instant as its events (auto_now_add would stamp
+    # the insert a moment later than paid_at/delivered_at).
+    created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     confirm_deadline = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from kameng.catalog.models import Sku
 from kameng.ledger.models import Account
+from kameng.money import MoneyField
 
 
 class Supplier(models.Model):
@@ -42,7 +43,7 @@ class Offer(models.Model):
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="offers")
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="offers")
-    cost = models.DecimalField(max_digits=12, decimal_places=2)
+    cost = MoneyField()
     active = models.BooleanField(default=True)
     # API suppliers: the supplier's own product code, and what it last said about
     # stock (None: it does not say) and availability; cost is refreshed with them.
@@ -65,7 +66,7 @@ class Offer(models.Model):
 class CardBatch(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="batches")
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="batches")
-    cost = models.DecimalField(max_digits=12, decimal_places=2)
+    cost = MoneyField()
     source_name = models.CharField(max_length=255, blank=True)
     imported = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
@@ -93,7 +94,7 @@ class Card(models.Model):
     code = models.CharField(max_length=128, blank=True)
     secret_encrypted = models.TextField()
     secret_digest = models.CharField(max_length=64, unique=True)
-    cost = models.DecimalField(max_digits=12, decimal_places=2)
+    cost = MoneyField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.AVAILABLE)
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="cards"

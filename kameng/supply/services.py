@@ -15,7 +15,7 @@ from kameng.catalog.models import Sku
 from kameng.errors import InvalidInput
 from kameng.ledger.models import Account
 from kameng.ledger.services import open_account
-from kameng.money import to_money
+from kameng.money import parse_money
 from kameng.supply import vault
 from kameng.supply.errors import (
     ImportConflict,
@@ -53,9 +53,7 @@ def set_offer(
 ) -> Offer:
     """License a supplier for a SKU at a cost; API suppliers also name their own
     product code for it (`remote_sku`)."""
-    cost = to_money(cost)
-    if cost <= 0:
-        raise InvalidInput("cost must be positive")
+    cost = parse_money(cost)
     defaults: dict = {"cost": cost, "active": active}
     if remote_sku is not None:
         if len(remote_sku) > 64:
@@ -153,9 +151,7 @@ def import_cards(
     offer = Offer.objects.filter(supplier=supplier, sku=sku, active=True).first()
     if offer is None:
         raise NotLicensed(f"{supplier} is not licensed to supply {sku}")
-    batch_cost = to_money(cost) if cost is not None else offer.cost
-    if batch_cost <= 0:
-        raise InvalidInput("cost must be positive")
+    batch_cost = parse_money(cost) if cost is not None else offer.cost
 
     parsed, invalid = parse_card_lines(text)
     report = ImportReport(invalid=invalid)
@@ -279,7 +275,7 @@ def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> 
         raise OutOfStock(
             f"only {len(rows)} in stock for SKU {sku_id}, {quantity} wanted", sku_id=sku_id
         )
-    return [AllocatedCard(pk, supplier_id, db.db_decimal(cost)) for pk, supplier_id, cost in rows]
+    return [AllocatedCard(pk, supplier_id, db.db_money(cost)) for pk, supplier_id, cost in rows]
 
 
 def available_stock(sku_id: int) -> int:

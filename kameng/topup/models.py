@@ -4,6 +4,7 @@ every callback suppliers sent us. Workflows live in services.py."""
 from django.db import models
 from django.db.models import Q
 
+from kameng.money import MoneyField
 from kameng.orders.models import Order
 from kameng.supply.models import Supplier
 from kameng.topup.states import AttemptStatus
@@ -18,7 +19,7 @@ class Attempt(models.Model):
     request_id = models.CharField(max_length=48, unique=True)
     supplier_order_no = models.CharField(max_length=64, blank=True)
     remote_sku = models.CharField(max_length=64)
-    cost = models.DecimalField(max_digits=14, decimal_places=2)  # owed to the supplier
+    cost = MoneyField(max_digits=14)  # owed to the supplier
     status = models.CharField(
         max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
     )

@@ -109,9 +109,9 @@ def test_top_up_is_idempotent_on_its_reference(world):
 
 
 def test_topup_command_rejects_a_bad_amount(world):
-    with pytest.raises(CommandError, match="invalid_input"):
+    with pytest.raises(CommandError, match="invalid_amount"):
         call_command("topup", "agent1", "12.345")
-    with pytest.raises(CommandError, match="invalid_input"):
+    with pytest.raises(CommandError, match="invalid_amount"):
         call_command("topup", "agent1", "-5")
     with pytest.raises(CommandError, match="agent_not_found"):
         call_command("topup", "nobody", "5")

@@ -1,8 +1,5 @@
-from decimal import Decimal, InvalidOperation
-
 from kameng.agents import services
 from kameng.commands import KamengCommand
-from kameng.errors import InvalidInput
 
 
 class Command(KamengCommand):
@@ -14,9 +11,5 @@ class Command(KamengCommand):
         parser.add_argument("discount")
 
     def handle(self, *args, depth: int, name: str, discount: str, **options) -> None:
-        try:
-            value = Decimal(discount)
-        except InvalidOperation as exc:
-            raise InvalidInput(f"not a fraction: {discount!r}") from exc
-        level = services.set_level(depth, name, value)
+        level = services.set_level(depth, name, discount)
         self.print_json({"depth": level.depth, "name": level.name, "discount": level.discount})

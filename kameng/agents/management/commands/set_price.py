@@ -1,8 +1,6 @@
 from kameng.agents import services
 from kameng.catalog.queries import get_sku
 from kameng.commands import KamengCommand
-from kameng.errors import InvalidInput
-from kameng.money import parse_money
 
 
 class Command(KamengCommand):
@@ -23,13 +21,11 @@ class Command(KamengCommand):
         retail_price: str | None,
         **options,
     ) -> None:
-        try:
-            sub = parse_money(sub_agent_price) if sub_agent_price else None
-            retail = parse_money(retail_price) if retail_price else None
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
         row = services.set_price(
-            services.get_agent(agent), get_sku(sku), sub_agent_price=sub, retail_price=retail
+            services.get_agent(agent),
+            get_sku(sku),
+            sub_agent_price=sub_agent_price,
+            retail_price=retail_price,
         )
         self.print_json(
             {

@@ -1,8 +1,6 @@
 from kameng.agents import services
 from kameng.commands import KamengCommand
-from kameng.errors import InvalidInput
 from kameng.ledger.services import balance
-from kameng.money import parse_money
 
 
 class Command(KamengCommand):
@@ -14,12 +12,8 @@ class Command(KamengCommand):
         parser.add_argument("--reference", help="bank slip / receipt number; repeats are ignored")
 
     def handle(self, *args, agent: str, amount: str, reference: str | None, **options) -> None:
-        try:
-            value = parse_money(amount)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
         target = services.get_agent(agent)
-        journal = services.top_up(target, value, reference=reference)
+        journal = services.top_up(target, amount, reference=reference)
         self.print_json(
             {"agent": agent, "journal": journal.key, "balance": balance(target.wallet_id)}
         )
