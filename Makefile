@@ -45,7 +45,7 @@ test-sqlite: install
 	KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) KAMENG_SINGLE_HOST=1 KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
 test: lint test-sqlite test-postgres
 

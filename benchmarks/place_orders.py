@@ -89,6 +89,7 @@ def recreate_database(url: str) -> str:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["KAMENG_CONN_MAX_AGE"] = "600"
+    os.environ["KAMENG_SINGLE_HOST"] = "1"  # one machine: throwaway keys, no Redis needed
     data_dir = tempfile.mkdtemp(prefix="kameng-bench-")  # throwaway keys (secrets.json)
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)  # forked clients skip atexit
     os.environ["KAMENG_DATA_DIR"] = data_dir

@@ -7,3 +7,6 @@ class KamengConfig(AppConfig):
 
     name = "kameng"
     verbose_name = "Kameng"
+
+    def ready(self) -> None:
+        from kameng import checks  # noqa: F401  (registers the deploy checks)

@@ -2,7 +2,9 @@
 
 Embedded default: SQLite in WAL mode under ./var, keys generated on first use.
 Production: set DATABASE_URL (PostgreSQL), REDIS_URL, KAMENG_SECRET_KEY,
-KAMENG_CARD_KEYS, KAMENG_CARD_DIGEST_KEY, KAMENG_ALLOWED_HOSTS and KAMENG_DEBUG=0.
+KAMENG_CARD_KEYS, KAMENG_CARD_DIGEST_KEY and KAMENG_PUBLIC_URL (https); with PostgreSQL
+Kameng refuses to start without the shared keys and Redis unless KAMENG_SINGLE_HOST=1
+(kameng/config.py). `kameng check --deploy` reviews the result.
 """
 
 import json
@@ -13,15 +15,14 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from kameng import config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("KAMENG_DATA_DIR", BASE_DIR / "var"))
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return config.env_bool(os.environ, name, default)
 
 
 def _local_secrets() -> dict[str, str]:
@@ -44,9 +45,46 @@ def _local_secrets() -> dict[str, str]:
     return generated
 
 
-_KEY_VARS = ("KAMENG_SECRET_KEY", "KAMENG_CARD_KEYS", "KAMENG_CARD_DIGEST_KEY")
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KAMENG_CONN_MAX_AGE", 0)))
+    else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "kameng.sqlite3"}
+    # PostgreSQL: server-side binding plus a prepare threshold, so psycopg prepares the
+    # statements every order repeats (after 5 uses) and PostgreSQL stops re-planning
+    # them. Behind a transaction-pooling PgBouncer set KAMENG_PG_PREPARE=0.
+    if db["ENGINE"] == "django.db.backends.postgresql" and _env_bool("KAMENG_PG_PREPARE", True):
+        db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # One writer at a time: take the write lock at BEGIN so concurrent writers queue
+        # instead of failing with "database is locked" when they upgrade a read lock.
+        db.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+        # Tests run a Celery worker and a live server in threads: a file, not the
+        # shared in-memory database, so they wait for locks like production does.
+        db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    return db
+
+
+DATABASES = {"default": _database()}
+# Several hosts on one PostgreSQL must share keys and Redis: refuse to start without them
+# (before generating any key of this host's own).
+config.require_shared_services(os.environ, DATABASES["default"]["ENGINE"])
+
+_KEY_VARS = config.SHARED_KEYS
 _needs_local = not all(os.environ.get(name) for name in _KEY_VARS)
 _local = _local_secrets() if _needs_local else {}
+# For `kameng check --deploy` (kameng/checks.py): where the keys came from, and whether
+# the operator said this machine is the only one.
+KAMENG_KEYS_IN_DATA_DIR = _needs_local
+KAMENG_SINGLE_HOST = _env_bool(config.SINGLE_HOST, False)
 
 SECRET_KEY = os.environ.get("KAMENG_SECRET_KEY") or _local["secret_key"]
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: prepend a new key,
@@ -58,7 +96,22 @@ CARD_KEYS = [
 CARD_DIGEST_KEY = os.environ.get("KAMENG_CARD_DIGEST_KEY") or _local["card_digest_key"]
 
 DEBUG = _env_bool("KAMENG_DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("KAMENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+# Where suppliers, payment gateways and browsers reach us (callbacks, links); https here
+# turns on secure cookies, HSTS, the SSL redirect and the proxy header (config.py).
+KAMENG_PUBLIC_URL = os.environ.get("KAMENG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = config.allowed_hosts(os.environ, KAMENG_PUBLIC_URL)
+_http_security = config.http_security(os.environ, KAMENG_PUBLIC_URL)
+CSRF_TRUSTED_ORIGINS = _http_security["CSRF_TRUSTED_ORIGINS"]
+SECURE_PROXY_SSL_HEADER = _http_security["SECURE_PROXY_SSL_HEADER"]
+SECURE_SSL_REDIRECT = _http_security["SECURE_SSL_REDIRECT"]
+SESSION_COOKIE_SECURE = _http_security["SESSION_COOKIE_SECURE"]
+CSRF_COOKIE_SECURE = _http_security["CSRF_COOKIE_SECURE"]
+SECURE_HSTS_SECONDS = _http_security["SECURE_HSTS_SECONDS"]
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _http_security["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+SECURE_HSTS_PRELOAD = _http_security["SECURE_HSTS_PRELOAD"]
+# Browsers' preload lists are a commitment the domain's owner makes on purpose
+# (KAMENG_HSTS_PRELOAD=1), not a default a check should nag about.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -112,35 +165,6 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KAMENG_CONN_MAX_AGE", 0)))
-    else:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "kameng.sqlite3"}
-    # PostgreSQL: server-side binding plus a prepare threshold, so psycopg prepares the
-    # statements every order repeats (after 5 uses) and PostgreSQL stops re-planning
-    # them. Behind a transaction-pooling PgBouncer set KAMENG_PG_PREPARE=0.
-    if db["ENGINE"] == "django.db.backends.postgresql" and _env_bool("KAMENG_PG_PREPARE", True):
-        db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        # One writer at a time: take the write lock at BEGIN so concurrent writers queue
-        # instead of failing with "database is locked" when they upgrade a read lock.
-        db.setdefault("OPTIONS", {}).update(
-            {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            }
-        )
-        # Tests run a Celery worker and a live server in threads: a file, not the
-        # shared in-memory database, so they wait for locks like production does.
-        db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-    return db
-
-
-DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,8 +187,6 @@ STORAGES = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# Where suppliers reach us (their callbacks); the demo serves on this address.
-KAMENG_PUBLIC_URL = os.environ.get("KAMENG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # Where `make demo` runs the bundled simulated top-up supplier.
 KAMENG_DEMO_SIM_URL = os.environ.get("KAMENG_DEMO_SIM_URL", "http://127.0.0.1:9100")
 
