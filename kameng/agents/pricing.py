@@ -5,6 +5,11 @@ each agent pays what its parent set for sub-agents, or its own level price, but
 never less than its parent pays: every spread is >= 0 and the parent never sells
 below its cost. A storefront charges the owner's retail price (default: face value),
 never below the owner's own cost.
+
+A disabled agent's sub-agents keep buying at the same prices, but the disabled agent
+earns nothing on those sales: its spread goes to the platform's revenue. The split is
+fixed when the order is placed (Order.spreads), so the rule applies to sales made while
+it is disabled.
 """
 
 from dataclasses import dataclass
@@ -13,6 +18,7 @@ from decimal import Decimal
 from kameng import db
 from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
+from kameng.ledger.services import REVENUE, system_account_id
 from kameng.money import to_money
 
 
@@ -21,6 +27,7 @@ class ChainLink:
     agent_id: int
     wallet_id: int
     unit_price: Decimal  # what this agent pays per unit
+    active: bool = True  # a disabled agent's spread goes to the platform
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class Quote:
         return self.links[0].unit_price
 
     def spreads(self, quantity: int) -> list[tuple[int, Decimal]]:
-        """(wallet id, amount) earned by each agent above the payer; zeros dropped."""
+        """(account id, amount) earned by each agent above the payer, zeros dropped: the
+        agent's wallet, or the platform's revenue while the agent is disabled."""
         prices = [link.unit_price for link in self.links]
         if self.retail_price is not None:
             prices.append(self.retail_price)
@@ -49,14 +57,15 @@ class Quote:
         for link, next_price in zip(self.links, prices[1:], strict=False):
             spread = (next_price - link.unit_price) * quantity
             if spread:
-                earned.append((link.wallet_id, spread))
+                account = link.wallet_id if link.active else system_account_id(REVENUE)
+                earned.append((account, spread))
         return earned
 
 
 # One read for the whole chain: each agent's wallet, its level discount and the prices
 # it set for this SKU. (Plain SQL: this runs on every order.)
 _CHAIN_SQL = """
-    SELECT a.id, a.wallet_id, l.discount, p.sub_agent_price, p.retail_price
+    SELECT a.id, a.wallet_id, a.active, l.discount, p.sub_agent_price, p.retail_price
     FROM agents_agent a
     LEFT JOIN agents_agentlevel l ON l.depth = a.depth
     LEFT JOIN agents_agentprice p ON p.agent_id = a.id AND p.sku_id = %s
@@ -74,12 +83,12 @@ def quote(agent: Agent, sku: Sku, *, retail: bool = False) -> Quote:
     links: list[ChainLink] = []
     set_by_parent: Decimal | None = None  # the sub-agent price the previous agent chose
     own_retail: Decimal | None = None
-    for agent_id, wallet_id, discount, sub_agent_price, retail_price in rows:
+    for agent_id, wallet_id, active, discount, sub_agent_price, retail_price in rows:
         # An unconfigured level pays face value: the platform never sells below it by accident.
         price = to_money(sku.face_value * (db.db_decimal(discount) if discount else Decimal(1)))
         if links:
             price = max(set_by_parent if set_by_parent is not None else price, links[-1].unit_price)
-        links.append(ChainLink(agent_id, wallet_id, price))
+        links.append(ChainLink(agent_id, wallet_id, price, bool(active)))
         set_by_parent = _optional(sub_agent_price)
         own_retail = _optional(retail_price)
     retail_price = None
@@ -91,4 +100,4 @@ def quote(agent: Agent, sku: Sku, *, retail: bool = False) -> Quote:
 
 
 def _optional(value: object) -> Decimal | None:
-    return None if value is None else db.db_decimal(value)
+    return None if value is None else db.db_money(value)

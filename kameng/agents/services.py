@@ -5,7 +5,7 @@ nothing here pays anyone for recruiting.
 """
 
 import uuid
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,7 +25,7 @@ from kameng.errors import InvalidInput
 from kameng.ledger import services as ledger
 from kameng.ledger.errors import AlreadyPosted
 from kameng.ledger.models import Account, Journal
-from kameng.money import to_money
+from kameng.money import parse_money
 
 
 def get_agent(username: str) -> Agent:
@@ -67,10 +67,24 @@ def create_agent(
     return agent
 
 
+def set_active(agent: Agent, active: bool) -> Agent:
+    """Disable or re-enable an agent. Disabled: it cannot buy, sell or get API keys; its
+    sub-agents still buy, and its spread on their purchases goes to the platform
+    (agents.pricing)."""
+    Agent.objects.filter(pk=agent.pk).update(active=active)
+    agent.active = active
+    return agent
+
+
 def set_level(depth: int, name: str, discount: Decimal | str) -> AgentLevel:
-    discount = Decimal(discount)
-    if not (0 < discount <= 1):
-        raise InvalidInput("a level discount is a fraction of face value in (0, 1]")
+    try:
+        discount = Decimal(discount)
+    except (InvalidOperation, TypeError, ValueError):
+        discount = Decimal("NaN")
+    if not discount.is_finite() or discount.as_tuple().exponent < -4 or not 0 < discount <= 1:
+        raise InvalidInput(
+            "a level discount is a fraction of face value in (0, 1], at most four decimals"
+        )
     if not (1 <= depth <= settings.KAMENG_MAX_AGENT_DEPTH):
         raise InvalidInput(f"level depth must be 1–{settings.KAMENG_MAX_AGENT_DEPTH}")
     level, _ = AgentLevel.objects.update_or_create(
@@ -92,7 +106,7 @@ def set_price(
     for field, raw in (("sub_agent_price", sub_agent_price), ("retail_price", retail_price)):
         if raw is None:
             continue
-        price = to_money(raw)
+        price = parse_money(raw)
         if price < own_cost or price > sku.face_value:
             raise PriceOutOfBounds(
                 f"{field} must be between your cost {own_cost} and face value {sku.face_value}",
@@ -108,9 +122,7 @@ def set_price(
 
 def top_up(agent: Agent, amount: Decimal | str, *, reference: str | None = None) -> Journal:
     """Credit money the agent paid in (operator action). Idempotent on `reference`."""
-    amount = to_money(amount)
-    if amount <= 0:
-        raise InvalidInput("top-up amount must be positive")
+    amount = parse_money(amount)
     reference = reference or uuid.uuid4().hex
     key = f"topup:{reference}"
     try:

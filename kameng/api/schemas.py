@@ -4,12 +4,15 @@ them). Money is a decimal string, e.g. "9.50"."""
 from typing import Literal
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kameng.orders.states import Status as OrderStatus
 
 MONEY = r"^-?\d+\.\d{2}$"
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+# Printable, and no white space at either end (it would be a different idempotency key).
+_EDGE = r"[^\s\x00-\x1f\x7f-\x9f]"
+OUT_TRADE_NO = rf"^{_EDGE}([^\x00-\x1f\x7f-\x9f]*{_EDGE})?$"
 FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # line breaks and tabs allowed
 
 
@@ -58,11 +61,12 @@ class OrderIn(BaseModel):
     out_trade_no: str = Field(
         min_length=1,
         max_length=64,
-        pattern=NO_CONTROL_CHARACTERS,
-        description="your order number: the idempotency key",
+        pattern=OUT_TRADE_NO,
+        description="your order number: the idempotency key (no spaces at either end)",
     )
-    sku_id: int = Field(ge=1, le=2**31 - 1)
-    quantity: int = Field(default=1, ge=1, le=settings.KAMENG_MAX_ORDER_QUANTITY)
+    # Strict: true, "2" and 2.0 are not numbers of items (the document says integer).
+    sku_id: StrictInt = Field(ge=1, le=2**31 - 1)
+    quantity: StrictInt = Field(default=1, ge=1, le=settings.KAMENG_MAX_ORDER_QUANTITY)
     account: str | None = Field(
         default=None, max_length=128, description="the account to top up (direct SKUs only)"
     )

@@ -5,6 +5,7 @@ Mounted at /api/v1/; OpenAPI document at /api/v1/openapi.json, browsable at
 """
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Path, Query
 from ninja import Status as Answer
 from ninja.errors import HttpError, ValidationError
@@ -187,6 +188,7 @@ def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
     return Answer(202, delivery_entry(delivery))
 
 
+@csrf_exempt  # a POST to a wrong path is a 404 like a GET, not the CSRF failure page
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Anything else under /api/v1/: a JSON 404 like the rest of the API."""
     return _error(request, 404, "not_found", f"no API endpoint {request.path}")

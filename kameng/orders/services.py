@@ -137,6 +137,7 @@ def _buy(
             status=Status.DELIVERING if direct else Status.DELIVERED,
             spreads=_spreads_json(prices, quantity),
             platform_gross=prices.top_price * quantity,
+            created_at=now,
             paid_at=now,
             delivered_at=None if direct else now,
             confirm_deadline=None if direct else _confirm_deadline(now),
@@ -180,6 +181,8 @@ def create_storefront_order(
         return Placed(existing, created=False)
     sku = sellable_sku(sku_id)
     _check_recharge_account(sku, recharge_account)
+    if not seller.active:
+        raise AgentInactive("this storefront's agent account is disabled")
     prices = quote(seller, sku, retail=True)
     try:
         with transaction.atomic():
@@ -275,9 +278,13 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
 
 
 def confirm_receipt(order: Order) -> Order:
-    """The buyer confirms it got what it paid for: release escrow along the chain."""
+    """The buyer confirms it got what it paid for: release escrow along the chain.
+
+    Also from `disputed`: a buyer may withdraw its own complaint (the goods worked after
+    all) before the operator decides; it is the buyer's money either way."""
+    note = "complaint withdrawn; confirmed by buyer" if order.status == Status.DISPUTED else ""
     with transaction.atomic():
-        _transition(order, Status.COMPLETED, timezone.now(), note="confirmed by buyer")
+        _transition(order, Status.COMPLETED, timezone.now(), note=note or "confirmed by buyer")
         _settle(order)
     return order
 
@@ -463,6 +470,8 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
         raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
     if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
         raise InvalidInput("out_trade_no must be 1–64 printable characters")
+    if out_trade_no != out_trade_no.strip():
+        raise InvalidInput("out_trade_no must not begin or end with spaces")
 
 
 _CALLBACK_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)

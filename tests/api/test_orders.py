@@ -128,6 +128,14 @@ def test_two_agents_may_use_the_same_out_trade_no(world, shop, rival):
         ({"account": "13800138000"}, (400, "invalid_account")),
         ({"callback_url": "ftp://shop/cb"}, (400, "invalid_input")),
         ({"unknown_field": 1}, (400, "invalid_input")),
+        # Integers only, as the OpenAPI document says: no booleans, strings or floats.
+        ({"quantity": True}, (400, "invalid_input")),
+        ({"quantity": "2"}, (400, "invalid_input")),
+        ({"quantity": 2.0}, (400, "invalid_input")),
+        ({"sku_id": True}, (400, "invalid_input")),
+        # Spaces at either end would make a different idempotency key than it looks.
+        ({"out_trade_no": " refused"}, (400, "invalid_input")),
+        ({"out_trade_no": "refused "}, (400, "invalid_input")),
     ],
 )
 def test_refused_orders_change_nothing(world, shop, body, expected):
@@ -254,3 +262,22 @@ def test_invalid_input_names_the_field(world, shop):
 def test_answers_are_utf8_not_escaped(world, shop):
     response = shop.call("GET", "/api/v1/products")
     assert "测试卡".encode() in response.content
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(world, shop):
+    response = shop.call("POST", "/api/v1/no-such-thing", {"x": 1})
+    assert error(response) == (404, "not_found")
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_buyer_may_withdraw_its_complaint_by_confirming(world, shop):
+    order_no = shop.buy(world.sku.pk, "withdraw").json()["order_no"]
+    shop.call("POST", f"/api/v1/orders/{order_no}/dispute", {"reason": "卡密无效"})
+    before = factories.wallet(world.a2)
+    response = shop.call("POST", f"/api/v1/orders/{order_no}/confirm")
+    assert (response.status_code, response.json()["status"]) == (200, "completed")
+    # Released along the chain as for any confirmation: agent2 earned its spread.
+    assert factories.wallet(world.a2) == before + Decimal("1.50")
+    order = Order.objects.get(order_no=order_no)
+    assert order.events.last().note == "complaint withdrawn; confirmed by buyer"
+    assert_books_sound()

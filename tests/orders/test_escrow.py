@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from kameng.agents.errors import AgentInactive
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.orders.errors import ConfirmWindowClosed, IllegalTransition, PaymentMismatch
@@ -49,6 +50,35 @@ def test_confirming_receipt_splits_escrow_along_the_chain(world):
         "escrow": Decimal("0.00"),
     }
     assert_books_sound()
+
+
+def test_a_disabled_agents_spread_goes_to_the_platform_and_its_sub_agents_still_buy(world):
+    from kameng.agents import services as agents
+
+    agents.set_active(world.a2, False)
+    order = _delivered(world, no="E-disabled")  # agent3, below the disabled agent2
+    with pytest.raises(AgentInactive):
+        orders.place_order(agent=world.a2, sku_id=world.sku.pk, quantity=1, out_trade_no="x")
+    orders.confirm_receipt(order)
+    assert _balances(world) == {
+        "a1": Decimal("10004.00"),  # still earns: (97.00 - 95.00) × 2
+        "a2": Decimal("5000.00"),  # disabled: nothing
+        "a3": Decimal("1803.00"),  # pays its usual 197.00
+        "supplier": Decimal("180.00"),
+        "platform": Decimal("13.00"),  # its fee 10.00 plus agent2's spread 3.00
+        "escrow": Decimal("0.00"),
+    }
+    # Re-enabled, it earns on the next sale again.
+    agents.set_active(world.a2, True)
+    orders.confirm_receipt(_delivered(world, qty=1, no="E-enabled"))
+    assert factories.wallet(world.a2) == Decimal("5001.50")
+    assert_books_sound()
+
+
+def test_card_orders_are_delivered_no_earlier_than_they_were_created(world):
+    order = Order.objects.get(pk=_delivered(world).pk)
+    assert order.created_at == order.paid_at == order.delivered_at
+    assert order.events.first().at == order.created_at
 
 
 def test_confirming_twice_releases_once(world):
