@@ -29,6 +29,7 @@ class InvalidAmount(InvalidInput, ValueError):
     catch that.)"""
 
     code = "invalid_amount"
+    title = "金额不正确（最多两位小数，且须为正数）"
 
 
 def to_money(value: Decimal | int | str) -> Decimal:

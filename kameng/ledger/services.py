@@ -121,7 +121,7 @@ def _apply(account_id: int, amount: Decimal) -> None:
     if db.execute(sql, params) != 1:
         account = Account.objects.get(pk=account_id)
         raise InsufficientBalance(
-            f"{account.name} 余额不足: balance {account.balance}, needs {-amount}",
+            f"insufficient balance in {account.code}: {account.balance}, needs {-amount}",
             wallet=account.code,
         )
 

@@ -55,7 +55,7 @@ def _decide_each(admin_: admin.ModelAdmin, request, objects, decide) -> int:
         try:
             decide(obj)
         except DomainError as exc:
-            admin_.message_user(request, f"{obj}: {exc.message} ({exc.code})", messages.ERROR)
+            admin_.message_user(request, f"{obj}：{exc.title}（{exc.code}）", messages.ERROR)
         else:
             done += 1
     return done

@@ -46,16 +46,19 @@ Operator = AbstractBaseUser | None
 
 class ApplicationNotFound(NotFound):
     code = "application_not_found"
+    title = "没有这份入驻申请"
 
 
 class ApplicationExists(Conflict):
     """This licence already has an application waiting or approved."""
 
     code = "application_exists"
+    title = "该执照已有待审核或已通过的申请"
 
 
 class SupplierNameTaken(Conflict):
     code = "supplier_name_taken"
+    title = "供应商名称已被占用"
 
 
 # --- checking what an applicant sends -------------------------------------------------
@@ -84,13 +87,13 @@ def normalise_licence(value: str) -> str:
         return number
     if len(number) != 18:
         raise InvalidInput(
-            "licence number must be an 18-character 统一社会信用代码 or a 15-digit "
-            f"营业执照注册号; got {len(number)} characters"
+            "licence number must be an 18-character unified social credit code or a "
+            f"15-digit business licence registration number; got {len(number)} characters"
         )
     bad = sorted({ch for ch in number if ch not in _USCC_ALPHABET})
     if bad:
         raise InvalidInput(
-            "a 统一社会信用代码 uses only digits and the capitals "
+            "a unified social credit code uses only digits and the capitals "
             f"{_USCC_ALPHABET[10:]}; found {''.join(bad)!r}"
         )
     if uscc_check_character(number[:17]) != number[17]:

@@ -58,10 +58,12 @@ class IllegalDecision(Conflict):
     """The application or supplier is not in a state this decision applies to."""
 
     code = "illegal_decision"
+    title = "申请或供应商当前状态不适用此决定"
 
 
 class ReasonRequired(InvalidInput):
     code = "reason_required"
+    title = "驳回或暂停必须填写理由"
 
 
 def can_move_application(current: str, target: str) -> bool:

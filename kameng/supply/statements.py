@@ -36,11 +36,13 @@ class InsufficientPayable(DomainError):
     """A payout larger than what the platform owes the supplier."""
 
     code = "insufficient_payable"
+    title = "结算金额超过应付供应商的余额"
     status = 409
 
 
 class PayoutReferenceReused(Conflict):
     code = "payout_reference_reused"
+    title = "该转账流水号已用于另一笔结算"
 
 
 # --- payouts --------------------------------------------------------------------------
