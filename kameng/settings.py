@@ -247,6 +247,11 @@ KAMENG_SUPPLIER_TIMEOUT = float(os.environ.get("KAMENG_SUPPLIER_TIMEOUT", 5))
 # to arrive); queries back off up to KAMENG_TOPUP_QUERY_MAX_SECONDS apart.
 KAMENG_TOPUP_QUERY_AFTER_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_AFTER_SECONDS", 10))
 KAMENG_TOPUP_QUERY_MAX_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_MAX_SECONDS", 300))
+# A top-up attempt still undecided this many seconds after it was opened goes to the
+# operator (待人工处理: `kameng topup-attempts --escalated`, the admin); queries go on.
+KAMENG_TOPUP_ESCALATE_AFTER_SECONDS = float(
+    os.environ.get("KAMENG_TOPUP_ESCALATE_AFTER_SECONDS", 1800)
+)
 
 # --- Open API (distributors) ---------------------------------------------------------
 # A signed request's timestamp may be this many seconds off; its nonce is remembered

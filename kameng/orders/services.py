@@ -338,14 +338,14 @@ def resolve_dispute(order: Order, *, upheld: bool, note: str = "") -> Order:
     return order
 
 
-def deliver_direct(order: Order, now: datetime) -> None:
+def deliver_direct(order: Order, now: datetime, *, note: str = "topped up") -> None:
     """A supplier topped the account up: the confirmation window starts. Runs inside
     the caller's transaction (kameng.topup decides)."""
     _transition(
         order,
         Status.DELIVERED,
         now,
-        note="topped up",
+        note=note[:255],
         delivered_at=now,
         confirm_deadline=_confirm_deadline(now),
     )
@@ -356,6 +356,14 @@ def fail_direct(order: Order, now: datetime, *, note: str) -> None:
     transaction."""
     _transition(order, Status.FAILED, now, note=note[:255])
     _refund(order, now)
+
+
+def add_note(order: Order, now: datetime, note: str) -> None:
+    """Something worth the order's history happened without a status change (a top-up
+    escalated to the operator, an operator's query): an event from its status to itself."""
+    OrderEvent.objects.create(
+        order=order, from_status=order.status, to_status=order.status, note=note[:255], at=now
+    )
 
 
 def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:

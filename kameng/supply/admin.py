@@ -8,14 +8,13 @@ supplier API secrets never appear here: not in lists, forms, search or URL filte
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from kameng.admin_mixins import ReadOnlyAdminMixin
+from kameng.admin_mixins import ReadOnlyAdminMixin, ReasonActionForm
 from kameng.errors import DomainError
 from kameng.supply import onboarding, vault
 from kameng.supply.models import (
@@ -31,17 +30,6 @@ from kameng.supply.services import create_supplier
 
 SECRET_FIELDS = ("secret_encrypted", "secret_digest")
 CARD_FIELDS = ("masked_code", "sku", "supplier", "batch", "cost", "status", "order", "sold_at")
-
-
-class ReasonActionForm(helpers.ActionForm):
-    """The changelist's action bar, with a reason box for decisions that need one."""
-
-    reason = forms.CharField(
-        label="理由",
-        required=False,
-        max_length=1000,
-        widget=forms.TextInput(attrs={"placeholder": "驳回 / 暂停时必填", "size": 40}),
-    )
 
 
 def _reason(request: HttpRequest) -> str:

@@ -1,13 +1,15 @@
-"""Direct top-up attempts (one order may try several suppliers, one at a time) and
-every callback suppliers sent us. Workflows live in services.py."""
+"""Direct top-up attempts (one order may try several suppliers, one at a time), every
+callback suppliers sent us, and every operator decision on an attempt. Workflows live
+in services.py."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from kameng.money import MoneyField
 from kameng.orders.models import Order
 from kameng.supply.models import Supplier
-from kameng.topup.states import AttemptStatus
+from kameng.topup.states import UNSETTLED, AttemptStatus
 
 
 class Attempt(models.Model):
@@ -27,6 +29,9 @@ class Attempt(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     message = models.CharField(max_length=255, blank=True)
     queries = models.PositiveIntegerField(default=0)
+    # Sends started, counted before each one leaves: while it is 0 the supplier cannot
+    # have seen this request, and a first send that never left proves it still has not.
+    submits = models.PositiveIntegerField("提交次数", default=0)
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -45,7 +50,7 @@ class Attempt(models.Model):
         indexes = [
             models.Index(
                 fields=["next_query_at"],
-                condition=Q(status__in=["pending", "submitted", "unknown"]),
+                condition=Q(status__in=sorted(UNSETTLED)),
                 name="topup_open_due_idx",
             )
         ]
@@ -77,3 +82,44 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.effect}"
+
+
+class Resolution(models.Model):
+    """Append-only: every operator decision on an attempt, who made it, why, and (for
+    a query) what the supplier said. Written by services.resolve, never edited."""
+
+    class Action(models.TextChoices):
+        QUERY = "query", "重新查询"
+        DELIVERED = "delivered", "确认已充值"
+        FAILED = "failed", "确认失败并退款"
+
+    class Heard(models.TextChoices):
+        SUCCEEDED = "succeeded", "供应商确认成功"
+        FAILED = "failed", "供应商确认失败"
+        PROCESSING = "processing", "供应商处理中"
+        NOT_FOUND = "not_found", "供应商无此订单"
+        UNREACHABLE = "unreachable", "供应商无法访问"
+
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.PROTECT, related_name="resolutions", verbose_name="直充尝试"
+    )
+    action = models.CharField("处理方式", max_length=12, choices=Action.choices)
+    status_before = models.CharField("处理前状态", max_length=10, choices=AttemptStatus.choices)
+    status_after = models.CharField("处理后状态", max_length=10, choices=AttemptStatus.choices)
+    reason = models.TextField("理由", blank=True)
+    heard = models.CharField("查询结果", max_length=12, choices=Heard.choices, blank=True)
+    detail = models.CharField("供应商答复", max_length=255, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="topup_resolutions",
+        verbose_name="操作员",
+    )
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "直充人工处理记录"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} {self.action}"

@@ -1,8 +1,11 @@
 """Direct top-up workflow: submit to a supplier, learn the outcome (answer, callback or
-query), then deliver, fail over to the next supplier, or refund.
+query), then deliver, fail over to the next supplier, or refund; hand what stays
+undecided too long to the operator (kameng.topup.resolutions is the operator's side).
 
 Rules the code keeps (the suppliers' own documentation insists on them):
 - a timeout or an untrusted answer is `unknown`, never `failed`: query before deciding;
+- only a request that provably never reached the supplier (not sent, and never sent
+  before) fails at once and fails over;
 - nothing final moves again: duplicate, late and contradicting reports change nothing;
 - deciding (attempt state, order state, money) is one transaction; talking to the
   supplier happens outside any transaction.
@@ -10,7 +13,7 @@ Rules the code keeps (the suppliers' own documentation insists on them):
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +25,7 @@ from kameng.orders import services as orders
 from kameng.supply.adapters import (
     ForgedCallback,
     Outcome,
+    SupplierNotReached,
     SupplierUnreachable,
     TopupRequest,
     adapter_for,
@@ -30,9 +34,11 @@ from kameng.supply.models import Supplier
 from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.routing import routes
-from kameng.topup.states import FINAL, OPEN, AttemptStatus, can_move
+from kameng.topup.states import FINAL, OPEN, UNSETTLED, AttemptStatus, can_move
 
 log = logging.getLogger(__name__)
+
+NOT_SENT = "not_sent"  # error code of an attempt whose request never reached the supplier
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,14 @@ def submit(attempt_id: int) -> None:
     attempt = Attempt.objects.select_related("supplier", "order").filter(pk=attempt_id).first()
     if attempt is None or attempt.status not in (AttemptStatus.PENDING, AttemptStatus.UNKNOWN):
         return
+    # Count this send before it leaves (committed: no transaction is open here), so a
+    # later look at `submits` knows whether any send could have reached the supplier.
+    counted = Attempt.objects.filter(
+        pk=attempt.pk, status=attempt.status, submits=attempt.submits
+    ).update(submits=F("submits") + 1)
+    if not counted:
+        return  # another worker is sending it right now, or it moved on
+    attempt.submits += 1
     order = attempt.order
     request = TopupRequest(
         request_id=attempt.request_id,
@@ -62,10 +76,11 @@ def submit(attempt_id: int) -> None:
     )
     try:
         result = adapter_for(attempt.supplier).submit(request)
+    except SupplierNotReached as exc:
+        _not_sent(attempt, exc)
+        return
     except SupplierUnreachable as exc:
-        log.warning("top-up %s: no trusted answer from %s: %s", attempt, attempt.supplier, exc)
-        _set(attempt, AttemptStatus.UNKNOWN, message=str(exc)[:255])
-        _schedule_query(attempt)
+        _unknown(attempt, exc)
         return
     apply(
         attempt.pk,
@@ -77,11 +92,43 @@ def submit(attempt_id: int) -> None:
         _schedule_query(attempt)
 
 
+def _not_sent(attempt: Attempt, exc: SupplierNotReached) -> None:
+    """This send never left. If it was the attempt's only send ever, the supplier has
+    never seen the request: fail it as retryable, so the next supplier tries. If an
+    earlier send (a timed-out one, one a crashed worker made) may have landed, nothing
+    is proven: the attempt is unknown and queried like after a timeout."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().select_related("order").get(pk=attempt.pk)
+        # Checked under the lock: a twin task that started a second send meanwhile
+        # raised `submits`, and may have reached the supplier. (Escalated while this
+        # send was on its way is still unsent: the operator need not decide it.)
+        waiting = locked.status in (AttemptStatus.PENDING, AttemptStatus.ESCALATED)
+        if waiting and locked.submits == 1:
+            log.warning(
+                "top-up %s: not sent to %s, failing over: %s", locked, attempt.supplier, exc
+            )
+            conclude(locked, Report(Outcome.FAILED, code=NOT_SENT, message=str(exc)[:255]), now)
+            return
+    _unknown(attempt, exc)
+
+
+def _unknown(attempt: Attempt, exc: SupplierUnreachable) -> None:
+    """No trusted answer: the top-up may or may not have happened; query later."""
+    log.warning("top-up %s: no trusted answer from %s: %s", attempt, attempt.supplier, exc)
+    _set(attempt, AttemptStatus.UNKNOWN, message=str(exc)[:255])
+    _schedule_query(attempt)
+
+
 def query(attempt_id: int) -> None:
-    """Ask the supplier where an open attempt stands (after a timeout, or when no
-    callback came). Not found and never accepted: the submit got lost, send it again."""
+    """Ask the supplier where an undecided attempt stands (after a timeout, when no
+    callback came, or while the operator has it). Not found and never accepted: the
+    submit got lost, send it again. Never sent at all (a lost task): just send it."""
     attempt = Attempt.objects.select_related("supplier").filter(pk=attempt_id).first()
     if attempt is None or attempt.status in FINAL:
+        return
+    if attempt.status == AttemptStatus.PENDING and attempt.submits == 0:
+        submit(attempt.pk)  # nothing to ask about: no send ever started
         return
     Attempt.objects.filter(pk=attempt.pk).update(queries=F("queries") + 1)
     attempt.queries += 1
@@ -92,10 +139,12 @@ def query(attempt_id: int) -> None:
         _schedule_query(attempt)
         return
     if not status.found:
-        if attempt.status != AttemptStatus.SUBMITTED:
+        if attempt.status in (AttemptStatus.PENDING, AttemptStatus.UNKNOWN):
             submit(attempt.pk)
             return
-        log.error("top-up %s: %s lost an order it had accepted", attempt, attempt.supplier)
+        # Accepted earlier (submitted), or waiting for the operator (escalated: never
+        # resubmitted on its own, so an order held that long is not topped up late).
+        log.error("top-up %s: %s has no order %s", attempt, attempt.supplier, attempt.request_id)
         _schedule_query(attempt)
         return
     apply(attempt.pk, Report(status.outcome, status.supplier_order_no, True, status.code))
@@ -107,47 +156,60 @@ def apply(attempt_id: int, report: Report) -> str:
     """Act on what the supplier said; returns the Callback.Effect it had."""
     now = timezone.now()
     if report.outcome == Outcome.PROCESSING:
-        Attempt.objects.filter(
-            pk=attempt_id, status__in=[AttemptStatus.PENDING, AttemptStatus.UNKNOWN]
-        ).update(
-            status=AttemptStatus.SUBMITTED,
-            supplier_order_no=report.supplier_order_no[:64],
-            submitted_at=now,
-        )
+        accepted(attempt_id, report, now)
         return Callback.Effect.APPLIED
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().select_related("order").get(pk=attempt_id)
-        if attempt.status in FINAL:
-            if attempt.status != report.outcome:
-                log.error(
-                    "top-up %s is %s, but the supplier now says %s: left as it is",
-                    attempt,
-                    attempt.status,
-                    report.outcome,
-                )
-                return Callback.Effect.CONTRADICTION
-            return Callback.Effect.DUPLICATE
-        order = attempt.order
-        if report.outcome == Outcome.SUCCEEDED:
-            _set(
+        return conclude(attempt, report, now)
+
+
+def accepted(attempt_id: int, report: Report, now: datetime) -> None:
+    """The supplier has the order and is working on it (an escalated one stays with
+    the operator: it only waits for the outcome)."""
+    Attempt.objects.filter(
+        pk=attempt_id, status__in=[AttemptStatus.PENDING, AttemptStatus.UNKNOWN]
+    ).update(
+        status=AttemptStatus.SUBMITTED,
+        supplier_order_no=report.supplier_order_no[:64],
+        submitted_at=now,
+    )
+
+
+def conclude(attempt: Attempt, report: Report, now: datetime, *, note: str = "") -> str:
+    """A definite outcome for an attempt locked by the caller's transaction: deliver,
+    fail over, or fail and refund (`note`: for the order's history, else the reason
+    given by the supplier). Final attempts do not move; returns the Callback.Effect."""
+    if attempt.status in FINAL:
+        if attempt.status != report.outcome:
+            log.error(
+                "top-up %s is %s, but the supplier now says %s: left as it is",
                 attempt,
-                AttemptStatus.SUCCEEDED,
-                supplier_order_no=report.supplier_order_no[:64] or attempt.supplier_order_no,
-                finished_at=now,
+                attempt.status,
+                report.outcome,
             )
-            orders.deliver_direct(order, now)
-            return Callback.Effect.APPLIED
+            return Callback.Effect.CONTRADICTION
+        return Callback.Effect.DUPLICATE
+    order = attempt.order
+    if report.outcome == Outcome.SUCCEEDED:
         _set(
             attempt,
-            AttemptStatus.FAILED,
-            retryable=report.retryable,
-            error_code=report.code[:32],
-            message=report.message[:255],
+            AttemptStatus.SUCCEEDED,
+            supplier_order_no=report.supplier_order_no[:64] or attempt.supplier_order_no,
             finished_at=now,
         )
-        if report.retryable and _fail_over(attempt, now):
-            return Callback.Effect.APPLIED
-        orders.fail_direct(order, now, note=f"top-up failed: {report.code or 'supplier'}")
+        orders.deliver_direct(order, now, note=note or "topped up")
+        return Callback.Effect.APPLIED
+    _set(
+        attempt,
+        AttemptStatus.FAILED,
+        retryable=report.retryable,
+        error_code=report.code[:32],
+        message=report.message[:255],
+        finished_at=now,
+    )
+    if report.retryable and _fail_over(attempt, now):
+        return Callback.Effect.APPLIED
+    orders.fail_direct(order, now, note=note or f"top-up failed: {report.code or 'supplier'}")
     return Callback.Effect.APPLIED
 
 
@@ -193,11 +255,13 @@ def receive_callback(
 
 
 def poll_due(limit: int = 500) -> int:
-    """The safety net behind callbacks and queued queries: every open attempt whose
-    query time has passed is claimed (its next query moved on) and queried."""
+    """The safety net behind callbacks and queued queries: attempts undecided for too
+    long go to the operator; every undecided attempt whose query time has passed is
+    claimed (its next query moved on) and queried. Returns how many were queried."""
     now = timezone.now()
+    escalate_due(now, limit)
     due = list(
-        Attempt.objects.filter(status__in=OPEN, next_query_at__lte=now)
+        Attempt.objects.filter(status__in=UNSETTLED, next_query_at__lte=now)
         .order_by("next_query_at")
         .values_list("pk", "next_query_at", "queries")[:limit]
     )
@@ -213,14 +277,43 @@ def poll_due(limit: int = 500) -> int:
     return claimed
 
 
+def escalate_due(now: datetime, limit: int = 500) -> int:
+    """Hand every attempt still open KAMENG_TOPUP_ESCALATE_AFTER_SECONDS after it was
+    opened to the operator (待人工处理), with a note in the order's history. Its money
+    stays in escrow: the top-up may have happened. Returns how many were escalated."""
+    after = settings.KAMENG_TOPUP_ESCALATE_AFTER_SECONDS
+    due = list(
+        Attempt.objects.filter(status__in=OPEN, created_at__lte=now - timedelta(seconds=after))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    escalated = 0
+    for pk in due:
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().select_related("order").get(pk=pk)
+            was = attempt.status
+            if was in OPEN and _set(attempt, AttemptStatus.ESCALATED):
+                log.error(
+                    "top-up %s: still %s after %ss, escalated to the operator", attempt, was, after
+                )
+                orders.add_note(
+                    attempt.order,
+                    now,
+                    f"top-up {attempt.request_id} escalated to the operator: "
+                    f"still {was} after {after:g} s",
+                )
+                escalated += 1
+    return escalated
+
+
 def callback_url(supplier_id: int) -> str:
     return settings.KAMENG_PUBLIC_URL + reverse("topup-callback", args=[supplier_id])
 
 
 def _schedule_query(attempt: Attempt) -> None:
-    """Query later unless the attempt has become final meanwhile (a fast callback)."""
+    """Query later unless the attempt has been decided meanwhile (a fast callback)."""
     delay = query_delay(attempt.queries)
-    still_open = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN).update(
+    still_open = Attempt.objects.filter(pk=attempt.pk, status__in=UNSETTLED).update(
         next_query_at=timezone.now() + timedelta(seconds=delay)
     )
     if still_open:

@@ -23,21 +23,9 @@ from kameng.topup.states import AttemptStatus
 from tests import factories
 from tests.live import PRODUCT, connect, wait_until
 from tests.orders.helpers import assert_books_sound
+from tests.topup.helpers import buy, journals, settled, status_of
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-_numbers = iter(range(10**6))
-
-
-def buy(world, account: str = "13800138000", quantity: int = 1) -> Order:
-    placed = orders.place_order(
-        agent=world.a3,
-        sku_id=world.direct.pk,
-        quantity=quantity,
-        out_trade_no=f"d{next(_numbers)}",
-        recharge_account=account,
-    )
-    return placed.order
 
 
 def storefront_top_up(world) -> Order:
@@ -45,18 +33,6 @@ def storefront_top_up(world) -> Order:
     return orders.create_storefront_order(
         seller=world.a3, sku_id=world.direct.pk, quantity=1, recharge_account="13900139000"
     ).order
-
-
-def status_of(order: Order) -> str:
-    return Order.objects.values_list("status", flat=True).get(pk=order.pk)
-
-
-def settled(order: Order, *statuses: str, timeout: float = 10.0) -> float:
-    return wait_until(lambda: status_of(order) in statuses, timeout)
-
-
-def journals(order: Order, kind: str) -> int:
-    return Journal.objects.filter(reference=order.order_no, kind=kind).count()
 
 
 def test_a_top_up_is_delivered_in_well_under_two_seconds(direct_world, sims):

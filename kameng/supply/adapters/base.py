@@ -29,6 +29,13 @@ class SupplierUnreachable(Exception):
     garbage): the outcome is UNKNOWN. Never treat it as a failure; query later."""
 
 
+class SupplierNotReached(SupplierUnreachable):
+    """The request never left: the supplier's name did not resolve, it refused or did
+    not accept the connection in time, the TLS handshake failed. Nothing reached the
+    supplier this time, so this call cannot have started a top-up (an earlier call for
+    the same request might have: that is the caller's to know)."""
+
+
 class ForgedCallback(Exception):
     """A callback whose signature or merchant does not verify: ignore it entirely."""
 
@@ -94,7 +101,8 @@ class SupplierAdapter(ABC):
 
     @abstractmethod
     def submit(self, request: TopupRequest) -> SubmitResult:
-        """Start a top-up. Raises SupplierUnreachable when the answer is unknown."""
+        """Start a top-up. Raises SupplierUnreachable when the answer is unknown, and
+        its SupplierNotReached when the request never left."""
 
     @abstractmethod
     def query(self, request_id: str) -> StatusReport:

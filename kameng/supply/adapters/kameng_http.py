@@ -3,6 +3,7 @@
 Flat JSON over POST, every object signed with HMAC-SHA256 over its sorted fields.
 Anything we cannot trust (no answer, bad signature, garbage) is UNKNOWN and raises
 SupplierUnreachable: only a verified refusal may fail an order over to another supplier.
+A request that never left (see NOT_SENT) raises its subclass SupplierNotReached.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ from kameng.supply.adapters.base import (
     StatusReport,
     SubmitResult,
     SupplierAdapter,
+    SupplierNotReached,
     SupplierUnreachable,
     TopupRequest,
     register,
@@ -62,6 +64,20 @@ UNKNOWN_MERCHANT = 4003
 # good. Every other refusal (including codes we do not know) created nothing upstream,
 # so failing over to the next supplier is safe.
 FINAL_REFUSALS = frozenset({INVALID_ACCOUNT, ORDER_NO_REUSED})
+
+# httpx errors raised before a byte of the request was written (httpcore maps only
+# connect_tcp and start_tls failures to ConnectError / ConnectTimeout, which includes
+# a name that does not resolve; PoolTimeout is waiting for a free connection;
+# UnsupportedProtocol and InvalidURL come before any connection). Every later error
+# (WriteError, ReadTimeout, RemoteProtocolError...) may follow a request the supplier
+# received, so it stays UNKNOWN.
+NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+)
 
 
 def _new_client() -> httpx.Client:
@@ -168,6 +184,8 @@ class KamengHttpAdapter(SupplierAdapter):
         url = f"{creds.base_url.rstrip('/')}{path}"
         try:
             response = _client.post(url, content=encode(request), timeout=self.timeout)
+        except NOT_SENT as exc:
+            raise SupplierNotReached(f"{url}: not sent: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise SupplierUnreachable(f"{url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
