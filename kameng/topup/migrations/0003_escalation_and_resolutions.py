@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('topup', '0001_initial'),
+        ('topup', '0002_money_exact_on_sqlite'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
