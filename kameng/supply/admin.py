@@ -15,9 +15,10 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from kameng import vault
 from kameng.admin_mixins import ReadOnlyAdminMixin
 from kameng.errors import DomainError
-from kameng.supply import onboarding, vault
+from kameng.supply import onboarding
 from kameng.supply.models import (
     ApplicationDocument,
     Card,
