@@ -5,8 +5,10 @@ without rotating): clear errors, nothing changed."""
 
 import io
 import json
+import time
 from decimal import Decimal
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
@@ -18,7 +20,9 @@ from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.supply import services as supply
+from kameng.supply.adapters.kameng_http import signed
 from kameng.supply.models import Card, Supplier
+from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
 from tests import factories
 from tests.distributor import distributor_for
@@ -213,6 +217,24 @@ def test_dropping_the_old_key_without_rotating_gives_clear_errors_and_changes_no
     assert factories.wallet(world.a3) == balance
     assert supply.available_stock(world.sku.pk) == stock
     assert (Journal.objects.count(), Order.objects.count()) == (journals, order_count)
+    # A supplier's genuine callback cannot be verified: recorded, answered 503 (retried).
+    callback = signed(
+        {
+            "merchant_id": "m1",
+            "out_order_no": "K1",
+            "order_no": "S1",
+            "state": 1,
+            "timestamp": int(time.time()),
+            "nonce": "0123456789abcdef",
+        },
+        "supplier-secret",
+    )
+    reply = httpx.post(topup.callback_url(source.pk), json=callback)
+    assert reply.status_code == 503
+    assert reply.json()["error"]["code"] == "secret_unreadable"
+    recorded = Callback.objects.get(supplier=source)
+    assert recorded.effect == Callback.Effect.UNVERIFIABLE
+    assert f"supplier {source.pk}" in recorded.reason
     # Anything that talks to the supplier gets the same clear error (adapter_for).
     with pytest.raises(CommandError, match=r"^secret_unreadable: the API secret of supplier "):
         call_command("refresh_offers", stdout=io.StringIO())

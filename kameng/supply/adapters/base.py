@@ -35,6 +35,11 @@ class ForgedCallback(Exception):
     """A callback whose signature or merchant does not verify: ignore it entirely."""
 
 
+class MalformedCallback(ForgedCallback):
+    """A callback body that is not in the protocol's format at all (not JSON, nested):
+    nothing could even be checked. Ignored like a forged one."""
+
+
 @dataclass(frozen=True)
 class SupplierCredentials:
     base_url: str
