@@ -1,5 +1,5 @@
-"""Short-lived counters shared by every web process: one-time nonces and fixed-window
-counts, for the open API's replay protection and rate limits and for the supplier
+"""Short-lived counters shared by every web process: one-time nonces and counts per
+time window, for the open API's replay protection and rate limits and for the supplier
 callback endpoint's limit on failed callbacks.
 
 Production (REDIS_URL set): kept in Redis, so every web process sees the same nonces
@@ -41,12 +41,17 @@ class LocalStore:
             count, left = self._count(rate_key, window, now)
         return first_use, count, left
 
-    def count(self, rate_key: str, window: int) -> tuple[int, float]:
-        """Count one more event in the current fixed window: (count so far, seconds left)."""
+    def count(self, key: str, window: int) -> tuple[int, float]:
+        """Count one more event in the key's window, which opens with its first event and
+        lasts `window` s: (count so far, seconds left in it)."""
         now = time.monotonic()
         with self._lock:
             self._sweep(now)
-            return self._count(rate_key, window, now)
+            if self._expiry.get(key, 0) <= now:
+                self._expiry[key] = now + window
+                self._counts[key] = 0
+            self._counts[key] += 1
+            return self._counts[key], self._expiry[key] - now
 
     def _count(self, rate_key: str, window: int, now: float) -> tuple[int, float]:
         wall, start = _window(window)
@@ -65,11 +70,26 @@ class LocalStore:
             self._counts.pop(key, None)
 
 
+# count(): INCR, and the window's expiry set by the event that opens it (atomic in Lua,
+# so a key can never be left without one; EXPIRE NX would need Redis 7).
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
 class RedisStore:
-    """One round trip per call: SET NX for a nonce, INCR + EXPIRE for a count."""
+    """One round trip per call: SET NX for a nonce with INCR + EXPIRE for its key's
+    count (admit), or the count script (count)."""
 
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url)
+        self._count = self._redis.register_script(_COUNT_SCRIPT)
 
     def admit(
         self, nonce_key: str, ttl: int, rate_key: str, window: int
@@ -83,14 +103,9 @@ class RedisStore:
         first_use, count, _ = pipe.execute()
         return bool(first_use), int(count), start + window - wall
 
-    def count(self, rate_key: str, window: int) -> tuple[int, float]:
-        wall, start = _window(window)
-        bucket = f"{rate_key}:{start}"
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.incr(bucket)
-        pipe.expire(bucket, window + 1)
-        count, _ = pipe.execute()
-        return int(count), start + window - wall
+    def count(self, key: str, window: int) -> tuple[int, float]:
+        count, left_ms = self._count(keys=[key], args=[window * 1000])
+        return int(count), int(left_ms) / 1000
 
 
 @cache
