@@ -24,6 +24,7 @@ from kameng.supply.adapters.kameng_http import signed
 from kameng.supply.models import Card, Supplier
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
+from kameng.vault import SecretUnreadable
 from tests import factories
 from tests.distributor import distributor_for
 from tests.live import connect, wait_until
@@ -252,3 +253,15 @@ def test_dropping_the_old_key_without_rotating_gives_clear_errors_and_changes_no
     after = tokens()
     fresh_token = after[API_KEY].pop()  # the key made since is the one readable secret
     assert after == before and fresh_token not in before[API_KEY]
+
+
+def test_a_storefront_payment_whose_codes_cannot_be_read_is_not_taken(world, settings):
+    order = orders.create_storefront_order(seller=world.a3, sku_id=world.sku.pk, quantity=1).order
+    stock, journals = supply.available_stock(world.sku.pk), Journal.objects.count()
+    settings.CARD_KEYS = [Fernet.generate_key().decode()]  # the old key dropped, no rotation
+    with pytest.raises(SecretUnreadable):  # the gateway's notify fails: it will retry
+        orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="p1")
+    order.refresh_from_db()
+    assert (order.status, order.payment_ref) == (Status.CREATED, None)
+    assert supply.available_stock(world.sku.pk) == stock
+    assert Journal.objects.count() == journals
