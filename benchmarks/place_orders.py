@@ -166,9 +166,9 @@ def restock(world: World, target: int) -> tuple[int, float]:
     encrypted and hashed with the same `vault` functions but skipping import_cards'
     parsing and duplicate look-ups, which would dominate the run time.
     """
+    from kameng import vault
     from kameng.catalog.models import Sku
     from kameng.supply import services as supply
-    from kameng.supply import vault
     from kameng.supply.models import Card, CardBatch, Supplier
 
     started = time.perf_counter()

@@ -56,7 +56,7 @@ def decide_each(
         try:
             decide(obj)
         except DomainError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message} ({exc.code})", messages.ERROR)
+            model_admin.message_user(request, f"{obj}：{exc.title}（{exc.code}）", messages.ERROR)
         else:
             done += 1
     return done

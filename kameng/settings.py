@@ -252,6 +252,12 @@ KAMENG_TOPUP_QUERY_MAX_SECONDS = float(os.environ.get("KAMENG_TOPUP_QUERY_MAX_SE
 KAMENG_TOPUP_ESCALATE_AFTER_SECONDS = float(
     os.environ.get("KAMENG_TOPUP_ESCALATE_AFTER_SECONDS", 1800)
 )
+# Supplier callbacks: the largest body read (a kameng-supply v1 callback is a few hundred
+# bytes; larger → 413 without reading it), and how many failed ones (too large, not
+# JSON, forged) one address may have recorded: "COUNT/SECONDS"; over it → 429.
+KAMENG_CALLBACK_MAX_BYTES = int(os.environ.get("KAMENG_CALLBACK_MAX_BYTES", 65536))
+_failed_count, _failed_window = os.environ.get("KAMENG_CALLBACK_FAILURE_LIMIT", "60/60").split("/")
+KAMENG_CALLBACK_FAILURE_LIMIT = (int(_failed_count), int(_failed_window))
 
 # --- Open API (distributors) ---------------------------------------------------------
 # A signed request's timestamp may be this many seconds off; its nonce is remembered

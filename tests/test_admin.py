@@ -9,7 +9,7 @@ from kameng.agents.credentials import create_api_key
 from kameng.agents.models import ApiKey
 from kameng.orders import services as orders
 from kameng.supply.models import Card
-from kameng.supply.vault import decrypt
+from kameng.vault import decrypt
 
 pytestmark = pytest.mark.django_db
 

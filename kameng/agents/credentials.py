@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from kameng import db
+from kameng import db, vault
 from kameng.agents.errors import AgentInactive, ApiKeyNotFound
 from kameng.agents.models import Agent, ApiKey
-from kameng.supply import vault
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kameng import db
+from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
 from kameng.agents.pricing import Quote, quote
@@ -37,7 +37,6 @@ from kameng.orders.models import Order, OrderEvent
 from kameng.orders.states import Status, can_move
 from kameng.supply import queries as supply_queries
 from kameng.supply import services as supply
-from kameng.supply import vault
 from kameng.supply.errors import OutOfStock
 from kameng.topup import queries as topup_queries
 from kameng.topup.dispatch import first_route, open_attempt
@@ -146,6 +145,7 @@ def _buy(
         if route is None:
             cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
             _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
+            _check_codes_readable(order.pk)
         ledger.post(
             key=f"order:{order.order_no}:pay",
             kind=Journal.Kind.ORDER_PAY,
@@ -264,6 +264,7 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
         with transaction.atomic():
             cards = supply.allocate_cards(order.sku_id, order.quantity, order.pk, now)
             _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
+            _check_codes_readable(order.pk)
     except (OutOfStock, PriceBelowCost) as exc:
         _transition(order, Status.FAILED, now, note=exc.code)
         _refund(order, now)
@@ -429,6 +430,13 @@ def _post_refund(order: Order) -> None:
 def _check_cost_covered(platform_gross: Decimal, cost: Decimal) -> None:
     if cost > platform_gross:
         raise PriceBelowCost(f"supplier cost {cost} exceeds the platform price {platform_gross}")
+
+
+def _check_codes_readable(order_id: int) -> None:
+    """Codes nobody can decrypt (misconfigured keys) must not be sold: SecretUnreadable
+    rolls the order back before any money moves."""
+    for _code, token in supply_queries.order_cards(order_id):
+        vault.decrypt(token, "the order's card codes")
 
 
 # --- state ------------------------------------------------------------------------------

@@ -10,13 +10,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from kameng.admin_mixins import ReadOnlyAdminMixin, ReasonActionForm
-from kameng.errors import DomainError
-from kameng.supply import onboarding, vault
+from kameng import vault
+from kameng.admin_mixins import (
+    ReadOnlyAdminMixin,
+    ReasonActionForm,
+    action_reason,
+    decide_each,
+)
+from kameng.supply import onboarding
 from kameng.supply.models import (
     ApplicationDocument,
     Card,
@@ -30,23 +35,6 @@ from kameng.supply.services import create_supplier
 
 SECRET_FIELDS = ("secret_encrypted", "secret_digest")
 CARD_FIELDS = ("masked_code", "sku", "supplier", "batch", "cost", "status", "order", "sold_at")
-
-
-def _reason(request: HttpRequest) -> str:
-    return request.POST.get("reason", "").strip()
-
-
-def _decide_each(admin_: admin.ModelAdmin, request, objects, decide) -> int:
-    """Apply one decision to each object; report refusals one by one, count successes."""
-    done = 0
-    for obj in objects:
-        try:
-            decide(obj)
-        except DomainError as exc:
-            admin_.message_user(request, f"{obj}：{exc.title}（{exc.code}）", messages.ERROR)
-        else:
-            done += 1
-    return done
 
 
 # --- suppliers ------------------------------------------------------------------------
@@ -149,9 +137,9 @@ class SupplierAdmin(admin.ModelAdmin):
             else:
                 onboarding.approve_supplier(supplier, operator=request.user, reason=reason)
 
-        reason = _reason(request)
+        reason = action_reason(request)
         pending = queryset.exclude(status=Supplier.Status.APPROVED)
-        done = _decide_each(self, request, pending, decide)
+        done = decide_each(self, request, pending, decide)
         self.message_user(request, f"{done} 个供应商已通过 / 恢复供货", messages.SUCCESS)
 
     @admin.action(description="驳回 (reject, 需填写理由)", permissions=["change"])
@@ -164,11 +152,11 @@ class SupplierAdmin(admin.ModelAdmin):
 
     def _decide_with_reason(self, request, queryset, decide, label: str) -> None:
         """Decisions that must say why: refused without a reason, else one per row."""
-        reason = _reason(request)
+        reason = action_reason(request)
         if not reason:
             self.message_user(request, f"{label}必须填写理由", messages.ERROR)
             return
-        done = _decide_each(
+        done = decide_each(
             self, request, queryset, lambda s: decide(s, reason=reason, operator=request.user)
         )
         self.message_user(request, f"{done} 个供应商已{label}", messages.SUCCESS)
@@ -268,8 +256,8 @@ class SupplierApplicationAdmin(admin.ModelAdmin):
 
     @admin.action(description="通过申请 (approve)", permissions=["review"])
     def approve(self, request, queryset):
-        reason = _reason(request)
-        done = _decide_each(
+        reason = action_reason(request)
+        done = decide_each(
             self,
             request,
             queryset.order_by("pk"),
@@ -279,11 +267,11 @@ class SupplierApplicationAdmin(admin.ModelAdmin):
 
     @admin.action(description="驳回申请 (reject, 需填写理由)", permissions=["review"])
     def reject(self, request, queryset):
-        reason = _reason(request)
+        reason = action_reason(request)
         if not reason:
             self.message_user(request, "驳回必须填写理由", messages.ERROR)
             return
-        done = _decide_each(
+        done = decide_each(
             self,
             request,
             queryset.order_by("pk"),

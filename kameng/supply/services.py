@@ -10,13 +10,12 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kameng import db
+from kameng import db, vault
 from kameng.catalog.models import Sku
 from kameng.errors import InvalidInput
 from kameng.ledger.models import Account
 from kameng.ledger.services import open_account
 from kameng.money import parse_money
-from kameng.supply import vault
 from kameng.supply.errors import (
     ImportConflict,
     NotLicensed,

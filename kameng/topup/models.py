@@ -60,7 +60,9 @@ class Attempt(models.Model):
 
 
 class Callback(models.Model):
-    """Every callback received, trusted or not: the evidence when a supplier disputes."""
+    """Every callback received, trusted or not: the evidence when a supplier disputes.
+    Failed ones are kept short (an excerpt), and past the per-address limit only the
+    first one over it is kept (THROTTLED), so a flood cannot fill the database."""
 
     class Effect(models.TextChoices):
         APPLIED = "applied", "已处理"
@@ -68,12 +70,17 @@ class Callback(models.Model):
         FORGED = "forged", "签名无效"
         UNKNOWN_REQUEST = "unknown_request", "未知订单"
         CONTRADICTION = "contradiction", "与终态矛盾"
+        MALFORMED = "malformed", "格式错误"
+        TOO_LARGE = "too_large", "内容过大"
+        UNVERIFIABLE = "unverifiable", "无法验签(密钥不可读)"
+        THROTTLED = "throttled", "失败过多(此后不再记录)"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="callbacks")
     request_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=12, blank=True)
     effect = models.CharField(max_length=16, choices=Effect.choices)
-    body = models.TextField()
+    body = models.TextField()  # the first characters, control characters escaped
+    reason = models.CharField(max_length=255, blank=True)  # why it was refused
     remote_addr = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,6 +12,7 @@ Rules the code keeps (the suppliers' own documentation insists on them):
 """
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,17 +22,22 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from kameng import guards, vault
 from kameng.orders import services as orders
 from kameng.supply.adapters import (
+    REGISTRY,
     ForgedCallback,
+    MalformedCallback,
     Outcome,
     SupplierNotReached,
     SupplierUnreachable,
     TopupRequest,
     adapter_for,
 )
+from kameng.supply.errors import SupplierNotFound
 from kameng.supply.models import Supplier
 from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
+from kameng.topup.errors import BadCallbackBody, CallbacksThrottled, CallbackTooLarge
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.routing import routes
 from kameng.topup.states import FINAL, OPEN, UNSETTLED, AttemptStatus, can_move
@@ -224,34 +230,111 @@ def _fail_over(failed: Attempt, now) -> bool:
     return True
 
 
+# Stored per refused callback: enough to recognise it, too little to fill the database.
+CALLBACK_EXCERPT_CHARS = 300
+VERIFIED_CALLBACK_CHARS = 4000  # a signed one is evidence: kept whole (v1: ~300 bytes)
+FAILED_CALLBACKS_KEY = "kameng:callback:failed:"  # + remote address: the failure count
+
+
+@dataclass(frozen=True)
+class CallbackReply:
+    """The answer in the supplier's own dialect (its success reply, or its refusal)."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
 def receive_callback(
-    supplier: Supplier, body: bytes, content_type: str, remote_addr: str = ""
-) -> tuple[int, bytes, str]:
-    """A supplier's callback: verify, find our attempt, apply, answer in its dialect."""
-    adapter = adapter_for(supplier)
-    text = body[:4000].decode("utf-8", "replace")
+    supplier_id: int, body: bytes | None, content_type: str, remote_addr: str = ""
+) -> CallbackReply:
+    """A supplier's callback: verify, find our attempt, apply, answer in its dialect.
+
+    `body` is None when it was larger than KAMENG_CALLBACK_MAX_BYTES (left unread).
+    Every callback is recorded; a refused one (too large, malformed, forged, or our
+    own copy of the secret unreadable) counts against its address, and past
+    KAMENG_CALLBACK_FAILURE_LIMIT the address's failures are no longer recorded one by
+    one (CallbacksThrottled, 429). A callback that verifies is always applied.
+    """
+    supplier = Supplier.objects.filter(pk=supplier_id, mode=Supplier.Mode.API).first()
+    if supplier is None or supplier.adapter not in REGISTRY:
+        raise SupplierNotFound(f"no API supplier {supplier_id}")
+    limit = settings.KAMENG_CALLBACK_MAX_BYTES
+    if body is None or len(body) > limit:
+        _refuse(supplier, Callback.Effect.TOO_LARGE, remote_addr, b"", f"more than {limit} bytes")
+        raise CallbackTooLarge(f"a callback body may have at most {limit} bytes")
+    try:
+        adapter = adapter_for(supplier)
+    except vault.SecretUnreadable as exc:
+        _refuse(supplier, Callback.Effect.UNVERIFIABLE, remote_addr, body, exc.message)
+        raise
     try:
         status = adapter.parse_callback(body, content_type)
+    except MalformedCallback as exc:
+        _refuse(supplier, Callback.Effect.MALFORMED, remote_addr, body, str(exc))
+        raise BadCallbackBody(str(exc)) from None
     except ForgedCallback as exc:
-        log.warning("forged callback for %s from %s: %s", supplier, remote_addr, exc)
-        Callback.objects.create(
-            supplier=supplier, effect=Callback.Effect.FORGED, body=text, remote_addr=remote_addr
-        )
-        return adapter.callback_reply(False)
-    attempt = Attempt.objects.filter(supplier=supplier, request_id=status.request_id).first()
+        _refuse(supplier, Callback.Effect.FORGED, remote_addr, body, str(exc))
+        return CallbackReply(*adapter.callback_reply(False))
+    # Our request ids are short and printable; anything else cannot be one of ours
+    # (and a NUL could not even be looked up on PostgreSQL).
+    request_id = status.request_id
+    ours = len(request_id) <= 48 and request_id.isprintable()
+    attempt = (
+        Attempt.objects.filter(supplier=supplier, request_id=request_id).first() if ours else None
+    )
     if attempt is None:
         effect = Callback.Effect.UNKNOWN_REQUEST
     else:
-        effect = apply(attempt.pk, Report(status.outcome, status.supplier_order_no, True))
+        supplier_order_no = _excerpt(status.supplier_order_no, 64)
+        effect = apply(attempt.pk, Report(status.outcome, supplier_order_no, True))
     Callback.objects.create(
         supplier=supplier,
-        request_id=status.request_id[:64],
+        request_id=_excerpt(request_id, 64),
         outcome=status.outcome,
         effect=effect,
-        body=text,
+        body=_excerpt(body.decode("utf-8", "replace"), VERIFIED_CALLBACK_CHARS),
         remote_addr=remote_addr,
     )
-    return adapter.callback_reply(attempt is not None)
+    return CallbackReply(*adapter.callback_reply(attempt is not None))
+
+
+def _refuse(supplier: Supplier, effect: str, remote_addr: str, body: bytes, reason: str) -> None:
+    """Record a callback we could not accept, unless its address is over the limit of
+    recorded failures: then only the first one over it is recorded (THROTTLED), and
+    CallbacksThrottled is raised. (Logged likewise: a flood does not flood the log.)"""
+    most, window = settings.KAMENG_CALLBACK_FAILURE_LIMIT
+    failures, left = guards.store().count(FAILED_CALLBACKS_KEY + remote_addr, window)
+    if failures > most:
+        if failures == most + 1:
+            note = (
+                f"more than {most} failed callbacks in {window} s from this address: "
+                "the rest of this window is answered 429 and not recorded"
+            )
+            log.warning("callbacks for %s from %s: %s", supplier, remote_addr, note)
+            Callback.objects.create(
+                supplier=supplier,
+                effect=Callback.Effect.THROTTLED,
+                body="",
+                reason=note,
+                remote_addr=remote_addr,
+            )
+        raise CallbacksThrottled(max(1, math.ceil(left)))
+    log.warning("%s callback for %s from %s: %s", effect, supplier, remote_addr, reason)
+    Callback.objects.create(
+        supplier=supplier,
+        effect=effect,
+        body=_excerpt(body[: CALLBACK_EXCERPT_CHARS * 4].decode("utf-8", "replace")),
+        reason=_excerpt(reason, 255),
+        remote_addr=remote_addr,
+    )
+
+
+def _excerpt(text: str, limit: int = CALLBACK_EXCERPT_CHARS) -> str:
+    """The first `limit` characters, with control characters (NUL included, which
+    PostgreSQL text cannot hold) written as escapes."""
+    safe = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    return safe[:limit]
 
 
 def poll_due(limit: int = 500) -> int:

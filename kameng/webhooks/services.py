@@ -20,7 +20,7 @@ from django.utils import timezone
 from kameng.client import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
 from kameng.orders.models import Order
 from kameng.orders.queries import order_view
-from kameng.supply.vault import decrypt
+from kameng.vault import decrypt
 from kameng.webhooks import dispatch
 from kameng.webhooks.errors import NoCallbackUrl
 from kameng.webhooks.models import Delivery, DeliveryTry

@@ -4,10 +4,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from kameng import vault
 from kameng.catalog.models import Sku
 from kameng.errors import InvalidInput
 from kameng.supply import services as supply
-from kameng.supply import vault
 from kameng.supply.errors import NotLicensed
 from kameng.supply.models import Card, CardBatch
 from tests import factories

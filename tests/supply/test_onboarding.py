@@ -10,9 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from kameng import vault
 from kameng.errors import InvalidInput
 from kameng.orders import services as orders
-from kameng.supply import onboarding, reviews, vault
+from kameng.supply import onboarding, reviews
 from kameng.supply.errors import OutOfStock
 from kameng.supply.models import ApplicationDocument, Supplier, SupplierApplication, SupplierReview
 from kameng.supply.onboarding import (

@@ -7,6 +7,7 @@ from kameng.supply.adapters import kameng_http  # noqa: F401  (registers itself)
 from kameng.supply.adapters.base import (
     REGISTRY,
     ForgedCallback,
+    MalformedCallback,
     Outcome,
     ProductInfo,
     StatusReport,
@@ -23,6 +24,7 @@ from kameng.supply.adapters.base import (
 __all__ = [
     "REGISTRY",
     "ForgedCallback",
+    "MalformedCallback",
     "Outcome",
     "ProductInfo",
     "StatusReport",

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 
+from kameng import vault
+
 if TYPE_CHECKING:
     from kameng.supply.models import Supplier
 
@@ -38,6 +40,11 @@ class SupplierNotReached(SupplierUnreachable):
 
 class ForgedCallback(Exception):
     """A callback whose signature or merchant does not verify: ignore it entirely."""
+
+
+class MalformedCallback(ForgedCallback):
+    """A callback body that is not in the protocol's format at all (not JSON, nested):
+    nothing could even be checked. Ignored like a forged one."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +134,13 @@ def register(cls: type[SupplierAdapter]) -> type[SupplierAdapter]:
 
 
 def adapter_for(supplier: "Supplier", timeout: float | None = None) -> SupplierAdapter:
-    from kameng.supply import vault
-
+    """The supplier's adapter with its credentials; vault.SecretUnreadable if its API
+    secret cannot be decrypted (nothing can be signed or verified then)."""
     cls = REGISTRY[supplier.adapter]
+    token = supplier.api_secret_encrypted
     credentials = SupplierCredentials(
         base_url=supplier.api_base_url.rstrip("/"),
         merchant_id=supplier.merchant_id,
-        secret=vault.decrypt(supplier.api_secret_encrypted)
-        if supplier.api_secret_encrypted
-        else "",
+        secret=vault.decrypt(token, f"the API secret of supplier {supplier.pk}") if token else "",
     )
     return cls(credentials, timeout=timeout)

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ import httpx
 
 from kameng.supply.adapters.base import (
     ForgedCallback,
+    MalformedCallback,
     Outcome,
     ProductInfo,
     StatusReport,
@@ -162,6 +164,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _brackets_outside_strings(body: bytes) -> bytes:
+    """The body's brackets, string literals left out: b"{}" for a flat JSON object.
+    Linear in the body's length, whatever it holds."""
+    return _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+
+
 @register
 class KamengHttpAdapter(SupplierAdapter):
     name = "kameng-http"
@@ -290,12 +302,16 @@ class KamengHttpAdapter(SupplierAdapter):
 
     def parse_callback(self, body: bytes, content_type: str) -> StatusReport:
         # The content type is not trusted either way: only the signature counts.
+        # v1 objects are flat: checked before parsing, so no nesting reaches the parser
+        # (`[` × 100000 would exhaust its recursion limit).
+        if _brackets_outside_strings(body) != b"{}":
+            raise MalformedCallback("callback body is not one flat JSON object")
         try:
             fields = json.loads(body)
         except ValueError as exc:
-            raise ForgedCallback("callback body is not JSON") from exc
+            raise MalformedCallback("callback body is not JSON") from exc
         if not isinstance(fields, dict):
-            raise ForgedCallback("callback body is not a JSON object")
+            raise MalformedCallback("callback body is not a JSON object")
         if not verify(fields, self.credentials.secret):
             raise ForgedCallback("callback signature does not verify")
         if fields.get("merchant_id") != self.credentials.merchant_id:
