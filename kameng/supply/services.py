@@ -333,11 +333,15 @@ def refresh_remote_offers() -> int:
         active=True, supplier__mode=Supplier.Mode.API, supplier__status=Supplier.Status.APPROVED
     ).exclude(remote_sku="")
     refreshed = 0
+    unreadable: vault.SecretUnreadable | None = None
     for offer in offers.select_related("supplier"):
         try:
             info = adapter_for(offer.supplier).query_product(offer.remote_sku)
         except SupplierUnreachable as exc:
             log.warning("stock of %s at %s unknown: %s", offer.remote_sku, offer.supplier, exc)
+            continue
+        except vault.SecretUnreadable as exc:
+            unreadable = unreadable or exc  # the other suppliers are still refreshed
             continue
         fields = {
             "remote_stock": info.stock,
@@ -348,4 +352,6 @@ def refresh_remote_offers() -> int:
             fields["cost"] = info.cost
         Offer.objects.filter(pk=offer.pk).update(**fields)
         refreshed += 1
+    if unreadable is not None:
+        raise unreadable
     return refreshed

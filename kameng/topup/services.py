@@ -81,7 +81,7 @@ def submit(attempt_id: int) -> None:
         callback_url=callback_url(attempt.supplier_id),
     )
     try:
-        result = adapter_for(attempt.supplier).submit(request)
+        result = _adapter(attempt.supplier).submit(request)
     except SupplierNotReached as exc:
         _not_sent(attempt, exc)
         return
@@ -96,6 +96,16 @@ def submit(attempt_id: int) -> None:
     )
     if result.outcome == Outcome.PROCESSING:
         _schedule_query(attempt)
+
+
+def _adapter(supplier: Supplier):
+    """The supplier's adapter; its secret unreadable (keys changed without rotate-keys)
+    means nothing can be signed, so nothing is sent: SupplierNotReached."""
+    try:
+        return adapter_for(supplier)
+    except vault.SecretUnreadable as exc:
+        log.error("supplier %s: %s", supplier, exc.message)
+        raise SupplierNotReached(exc.message) from exc
 
 
 def _not_sent(attempt: Attempt, exc: SupplierNotReached) -> None:
@@ -139,7 +149,7 @@ def query(attempt_id: int) -> None:
     Attempt.objects.filter(pk=attempt.pk).update(queries=F("queries") + 1)
     attempt.queries += 1
     try:
-        status = adapter_for(attempt.supplier).query(attempt.request_id)
+        status = _adapter(attempt.supplier).query(attempt.request_id)
     except SupplierUnreachable as exc:
         log.warning("top-up %s: query failed: %s", attempt, exc)
         _schedule_query(attempt)

@@ -173,3 +173,23 @@ def test_the_adapter_says_not_sent_only_when_nothing_left(refusing_url, sims):
         adapter.submit(request)
     assert not isinstance(caught.value, SupplierNotReached)
     assert len(slow.orders) == 1  # the request had arrived
+
+
+def test_a_supplier_whose_secret_cannot_be_read_counts_as_not_sent(direct_world, sims):
+    """Keys changed without rotate-keys: nothing can be signed, so nothing left."""
+    from cryptography.fernet import Fernet
+
+    from kameng.supply.models import Supplier
+
+    unreadable = supplier_at("http://127.0.0.1:9", direct_world.direct, "44.00")
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"s").decode()  # under no key we hold
+    Supplier.objects.filter(pk=unreadable.pk).update(api_secret_encrypted=foreign)
+    alive = connect(sims(), direct_world.direct, cost="46.50")
+
+    order = buy(direct_world)
+    settled(order, Status.DELIVERED, timeout=5)
+    assert tries(order) == [
+        (unreadable.pk, AttemptStatus.FAILED, True, topup.NOT_SENT),
+        (alive.pk, AttemptStatus.SUCCEEDED, False, ""),
+    ]
+    assert_books_sound()
