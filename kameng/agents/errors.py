@@ -1,4 +1,4 @@
-from kameng.errors import Conflict, DomainError, NotFound
+from kameng.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class AgentNotFound(NotFound):
@@ -26,3 +26,9 @@ class UsernameTaken(Conflict):
 
 class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
+
+
+class WeakPassword(InvalidInput):
+    """Refused by the password validators (settings.AUTH_PASSWORD_VALIDATORS)."""
+
+    code = "weak_password"
