@@ -1,4 +1,4 @@
-from kameng.errors import Conflict, DomainError, NotFound
+from kameng.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class OutOfStock(Conflict):
@@ -23,3 +23,10 @@ class NotLicensed(DomainError):
 
 class ImportConflict(Conflict):
     code = "import_conflict"
+
+
+class NoNewCards(InvalidInput):
+    """A card file with nothing to store (empty, or every line a duplicate or invalid):
+    no batch is created; the details list the lines as an import report would."""
+
+    code = "no_new_cards"
