@@ -1,6 +1,7 @@
 """The order commands as an operator and a distributor use them: listings of SKUs,
-orders and balances (a table, or one line of JSON), orders shown without their codes
-to anyone but the buyer, and --wait that tells a script when nothing was delivered."""
+orders and balances (a table, or one line of JSON), and orders shown without their
+codes to anyone but the buyer. (place-order --wait: tests/topup/test_wait.py and
+tests/test_cli.py.)"""
 
 import json
 
@@ -10,7 +11,6 @@ from django.core.management import CommandError, call_command
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from tests import factories
-from tests.live import connect
 
 pytestmark = pytest.mark.django_db
 
@@ -154,20 +154,3 @@ def test_balance_shows_prepaid_held_and_pending_earnings(world, capsys):
     ]
     with pytest.raises(CommandError, match="agent_not_found"):
         call_command("balance", "nobody")
-
-
-# --- place-order --wait ---------------------------------------------------------------------
-
-
-@pytest.mark.usefixtures("worker")
-def test_waiting_for_a_top_up_that_is_refunded_exits_non_zero(direct_world, sims, capsys):
-    connect(sims(fail_rate=1.0), direct_world.direct)
-    args = ["--agent", "agent3", "--sku", str(direct_world.direct.pk), "--account", "13800138000"]
-    with pytest.raises(CommandError) as refused:
-        call_command("place_order", *args, "--out-trade-no", "R-1", "--wait", "10")
-    order = Order.objects.get(out_trade_no="R-1")
-    assert str(refused.value) == (
-        f"not_delivered: order {order.order_no} was not delivered: it is refunded "
-        f"(kameng show-order {order.order_no} --as agent3)"
-    )
-    assert json.loads(_out(capsys))["status"] == "refunded"  # the order is printed first
