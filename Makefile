@@ -2,10 +2,16 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# `make demo HOST=0.0.0.0 PORT=8600 SIM_PORT=9200`: where the demo's web server and
+# simulated supplier listen.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SIM_PORT ?= 9100
 export KAMENG_DEMO_SIM_URL ?= http://127.0.0.1:$(SIM_PORT)
+# The simulator's callbacks go to the demo's web server, wherever HOST and PORT put it
+# (a server on 0.0.0.0 is reached at 127.0.0.1), unless KAMENG_PUBLIC_URL is set.
+DEMO_CALLBACK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+demo: export KAMENG_PUBLIC_URL ?= http://$(DEMO_CALLBACK_HOST):$(PORT)
 # Names derived from this checkout, so two checkouts can run `make test` at once on one
 # machine: its own PostgreSQL database (tests use test_<name>) and its own Redis
 # database (1-11; the benchmarks flush 12 and 14). Override with PG_URL / TEST_REDIS_URL.

@@ -167,8 +167,12 @@ TEMPLATES = [
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's usual four; kameng.agents.services.create_agent applies them to agents too.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -197,8 +201,12 @@ MEDIA_URL = "media/"
 # Production: Redis is the broker, any number of workers (`celery -A kameng worker`) and
 # one beat. Embedded default: a broker kept in files under DATA_DIR, which needs no
 # server; `make demo` runs one worker (with beat) beside the web server.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+# The file broker's URL names a host, which it ignores: kombu's virtual transports
+# default to 'localhost' and log "No hostname was supplied" on every connection (every
+# command that queues a task) when the URL has none.
+_FILE_BROKER_URL = "filesystem://localhost/"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or _FILE_BROKER_URL
+if CELERY_BROKER_URL == _FILE_BROKER_URL:
     CELERY_BROKER_TRANSPORT = "kameng.broker:Transport"  # kombu's, writing atomically
     _queue_dir = DATA_DIR / "broker"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
-from kameng.supply.models import Card
+from kameng.supply.models import Card, Supplier
 from tests.distributor import Distributor
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +43,31 @@ def test_seed_demo_loads_the_documented_demo_once(capsys):
         shop.call("GET", "/api/v1/orders?out_trade_no=demo").json()["orders"][0]["order_no"]
         == placed.order.order_no
     )
+
+
+def test_a_second_seed_demo_shows_the_key_again_and_where_top_ups_go(capsys, settings):
+    call_command("seed_demo")
+    first = json.loads(capsys.readouterr().out)
+    call_command("seed_demo")
+    again = json.loads(capsys.readouterr().out)
+    assert (again["seeded"], again["api_key"]) == (False, first["api_key"])
+    assert again["simulated_supplier"] == first["simulated_supplier"]  # no note
+    assert Agent.objects.count() == 3 and Sku.objects.count() == first["skus"]
+
+    # `make demo SIM_PORT=9200` on the seeded demo: said, with the command, not moved.
+    settings.KAMENG_DEMO_SIM_URL = "http://127.0.0.1:9200"
+    call_command("seed_demo")
+    moved = json.loads(capsys.readouterr().out)["simulated_supplier"]
+    assert moved["url"] == first["simulated_supplier"]["url"]
+    assert moved["note"].endswith(
+        "kameng connect-supplier 速充通讯 --url http://127.0.0.1:9200 --merchant-id demo "
+        "--secret kameng-demo-sim-secret"
+    )
+    assert Supplier.objects.get(name="速充通讯").api_base_url == moved["url"]
+
+    call_command("api_key", "revoke", first["api_key"]["app_key"], "--agent", "agent3")
+    capsys.readouterr()
+    call_command("seed_demo")
+    revoked = json.loads(capsys.readouterr().out)
+    assert revoked["api_key"] is None
+    assert "kameng api-key create --agent agent3" in revoked["api_key_note"]

@@ -1,4 +1,4 @@
-from kameng.errors import Conflict, DomainError, NotFound
+from kameng.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class AgentNotFound(NotFound):
@@ -32,3 +32,10 @@ class UsernameTaken(Conflict):
 class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
     title = "没有这个 API 密钥"
+
+
+class WeakPassword(InvalidInput):
+    """Refused by the password validators (settings.AUTH_PASSWORD_VALIDATORS)."""
+
+    code = "weak_password"
+    title = "密码不符合安全要求"

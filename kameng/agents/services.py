@@ -9,7 +9,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from kameng.agents.errors import (
     AgentInactive,
@@ -17,6 +20,7 @@ from kameng.agents.errors import (
     DepthLimitExceeded,
     PriceOutOfBounds,
     UsernameTaken,
+    WeakPassword,
 )
 from kameng.agents.models import Agent, AgentLevel, AgentPrice
 from kameng.agents.pricing import quote
@@ -38,10 +42,15 @@ def get_agent(username: str) -> Agent:
 def create_agent(
     username: str, *, parent: Agent | None = None, password: str | None = None, email: str = ""
 ) -> Agent:
-    """Add an agent under `parent` (None: a top-level agent under the platform)."""
+    """Add an agent under `parent` (None: a top-level agent under the platform).
+    No password: the agent cannot log in yet. A password given (even an empty one)
+    must pass the validators, as the admin's password forms require."""
     username = username.strip()
     if not username or len(username) > 150:
         raise InvalidInput("username must be 1–150 characters")
+    user_model = get_user_model()
+    if password is not None:
+        _check_password(password, user_model(username=username, email=email))
     depth = 1 if parent is None else parent.depth + 1
     limit = settings.KAMENG_MAX_AGENT_DEPTH
     if depth > limit:
@@ -52,7 +61,6 @@ def create_agent(
         )
     if parent is not None and not parent.active:
         raise AgentInactive(f"{parent} is not active and cannot take sub-agents")
-    user_model = get_user_model()
     try:
         with transaction.atomic():
             user = user_model.objects.create_user(username=username, email=email, password=password)
@@ -74,6 +82,17 @@ def set_active(agent: Agent, active: bool) -> Agent:
     Agent.objects.filter(pk=agent.pk).update(active=active)
     agent.active = active
     return agent
+
+
+def _check_password(password: str, user) -> None:
+    if not password:  # whatever the validators configured say
+        raise WeakPassword("password refused: it is empty (give none for no login yet)")
+    # The validators' messages are translated; CLI and API errors are English.
+    with translation.override("en"):
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise WeakPassword("password refused: " + " ".join(exc.messages)) from exc
 
 
 def set_level(depth: int, name: str, discount: Decimal | str) -> AgentLevel:

@@ -9,15 +9,18 @@ import json
 import secrets
 from decimal import Decimal
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from kameng import vault
 from kameng.agents import services as agents
 from kameng.agents.credentials import create_api_key
-from kameng.agents.models import Agent
+from kameng.agents.models import Agent, ApiKey
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
+from kameng.errors import DomainError
 from kameng.supply import services as supply
 from kameng.supply.models import Supplier
 
@@ -46,6 +49,8 @@ GOODS = [
 COST_RATIO = Decimal("0.92")  # suppliers sell to the platform at 92% of face value
 # The top-up supplier is the bundled simulator (`make demo` starts it with this catalog).
 SIM_MERCHANT = ("demo", "kameng-demo-sim-secret")
+DIRECT_SUPPLIER = "速充通讯"
+DEMO_KEY_LABEL = "demo"
 
 
 def sim_catalog_path():
@@ -53,16 +58,23 @@ def sim_catalog_path():
 
 
 def seed_demo() -> dict:
-    """Load the demo once; a second run changes nothing and says so."""
+    """Load the demo once. A second run loads nothing and says so, shows the demo API
+    key again and where the demo's top-up supplier sends top-ups."""
     if Agent.objects.filter(user__username="agent1").exists():
-        return {"seeded": False, "reason": "demo data already present"}
+        return {
+            "seeded": False,
+            "reason": "demo data already present",
+            "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
+            **_demo_api_key(),
+            "simulated_supplier": _simulator_in_use(),
+        }
     with transaction.atomic():
         user_model = get_user_model()
         user_model.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
         for depth, name, discount in LEVELS:
             agents.set_level(depth, name, Decimal(discount))
         card_supplier = supply.create_supplier("星辰卡业", status=Supplier.Status.APPROVED)
-        direct_supplier = supply.create_supplier("速充通讯", status=Supplier.Status.APPROVED)
+        direct_supplier = supply.create_supplier(DIRECT_SUPPLIER, status=Supplier.Status.APPROVED)
         supply.configure_api(
             direct_supplier,
             adapter="kameng-http",
@@ -101,7 +113,7 @@ def seed_demo() -> dict:
             agents.top_up(agent, Decimal(balance), reference=f"demo-{username}")
             by_name[username] = agent
         # So the open API can be tried at once (docs/API.md); shown only here.
-        api_key = create_api_key(by_name["agent3"], label="demo")
+        api_key = create_api_key(by_name["agent3"], label=DEMO_KEY_LABEL)
     return {
         "seeded": True,
         "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
@@ -118,3 +130,47 @@ def seed_demo() -> dict:
             "catalog": str(sim_catalog_path()),
         },
     }
+
+
+def _demo_api_key() -> dict:
+    """The key seeded for agent3, its secret decrypted again (the demo's own key, so
+    showing it twice is what a newcomer needs), or why it cannot be shown."""
+    key = (
+        ApiKey.objects.filter(agent__user__username="agent3", label=DEMO_KEY_LABEL)
+        .order_by("pk")
+        .first()
+    )
+    if key is None or key.revoked_at is not None:
+        return {
+            "api_key": None,
+            "api_key_note": "the demo API key is gone or revoked; make one with "
+            "`kameng api-key create --agent agent3`",
+        }
+    try:
+        secret = vault.decrypt(key.secret_encrypted)
+    except (InvalidToken, DomainError):
+        return {
+            "api_key": None,
+            "api_key_note": "the demo API key's secret cannot be decrypted with the current "
+            "keys; make a new one with `kameng api-key create --agent agent3`",
+        }
+    return {"api_key": {"agent": "agent3", "app_key": key.app_key, "secret": secret}}
+
+
+def _simulator_in_use() -> dict:
+    """Where the demo's top-up supplier sends top-ups. It is not moved here: `make
+    demo SIM_PORT=...` exports KAMENG_DEMO_SIM_URL, a bare `kameng seed-demo` gets the
+    default, so only the operator knows which is right; a mismatch is said, with the
+    command that moves it."""
+    expected = settings.KAMENG_DEMO_SIM_URL.rstrip("/")
+    supplier = Supplier.objects.filter(name=DIRECT_SUPPLIER).first()
+    url = supplier.api_base_url if supplier is not None else ""
+    shown: dict = {"url": url, "catalog": str(sim_catalog_path())}
+    if supplier is not None and url != expected:
+        shown["note"] = (
+            f"{DIRECT_SUPPLIER} sends top-ups to {url or 'nowhere'}, not to the simulator at "
+            f"KAMENG_DEMO_SIM_URL {expected}; to move it: kameng connect-supplier "
+            f"{DIRECT_SUPPLIER} --url {expected} --merchant-id {SIM_MERCHANT[0]} "
+            f"--secret {SIM_MERCHANT[1]}"
+        )
+    return shown

@@ -48,3 +48,25 @@ def offer_for(agent: Agent, sku_id: int) -> dict:
     if not found:
         raise SkuNotFound(f"SKU {sku_id} does not exist or is not on sale", sku_id=str(sku_id))
     return found[0]
+
+
+def all_skus() -> list[dict]:
+    """Every SKU, on sale or not, with its unsold codes: the operator's listing (no
+    agent's price in it; those are offers_for's)."""
+    skus = list(Sku.objects.select_related("product__category").order_by("product__category", "pk"))
+    on_sale = set(skus_on_sale().values_list("pk", flat=True))
+    stock = cards_in_stock([sku.pk for sku in skus if sku.kind == Sku.Kind.CARD])
+    return [
+        {
+            "sku_id": sku.pk,
+            "product_id": sku.product_id,
+            "category": sku.product.category.name,
+            "product": sku.product.name,
+            "name": sku.name,
+            "kind": sku.kind,
+            "face_value": str(to_money(sku.face_value)),
+            "on_sale": sku.pk in on_sale,
+            "stock": stock.get(sku.pk, 0) if sku.kind == Sku.Kind.CARD else None,
+        }
+        for sku in skus
+    ]

@@ -27,10 +27,15 @@ def order_view(order: Order, *, viewer: Agent | None = None) -> dict:
         "confirm_deadline": order.confirm_deadline.isoformat() if order.confirm_deadline else None,
         "cards": [],
     }
-    delivered = order.status in {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}
-    if viewer is not None and delivered and not order.recharge_account:
+    if viewer is not None and has_cards(order):
         view["cards"] = [{"code": c, "secret": s} for c, s in reveal_cards(order, viewer)]
     return view
+
+
+def has_cards(order: Order) -> bool:
+    """Whether the order's owner is shown card codes (a card order, delivered)."""
+    delivered = order.status in {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}
+    return delivered and not order.recharge_account
 
 
 def escrow_held() -> Decimal:
@@ -49,6 +54,35 @@ def agent_orders(
     if status is not None:
         rows = rows.filter(status=status)
     return list(rows.order_by("-pk")[:limit])
+
+
+def recent_orders(
+    *, agent: Agent | None = None, status: str | None = None, limit: int = 50
+) -> list[Order]:
+    """Orders newest first, of every agent or of one (all its channels): the
+    operator's listing."""
+    rows = Order.objects.select_related("agent__user")
+    if agent is not None:
+        rows = rows.filter(agent=agent)
+    if status is not None:
+        rows = rows.filter(status=status)
+    return list(rows.order_by("-pk")[:limit])
+
+
+def order_summary(order: Order) -> dict:
+    """An order in a listing: what it is and where it stands, never its cards."""
+    return {
+        "order_no": order.order_no,
+        "agent": order.agent.user.username,
+        "channel": order.channel,
+        "out_trade_no": order.out_trade_no,
+        "sku_id": order.sku_id,
+        "quantity": order.quantity,
+        "amount": str(order.amount),
+        "status": order.status,
+        "account": order.recharge_account or None,
+        "created_at": order.created_at.isoformat(),
+    }
 
 
 def balance_view(agent: Agent) -> dict:

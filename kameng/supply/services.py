@@ -18,6 +18,7 @@ from kameng.ledger.services import open_account
 from kameng.money import parse_money
 from kameng.supply.errors import (
     ImportConflict,
+    NoNewCards,
     NotLicensed,
     OutOfStock,
     SupplierNotApproved,
@@ -175,6 +176,13 @@ def import_cards(
         else:
             to_store.append((card, secret_digest))
     report.duplicate_existing.sort()
+    if not to_store:
+        raise NoNewCards(
+            _nothing_to_import(report),
+            duplicate_in_file=report.duplicate_in_file,
+            duplicate_existing=report.duplicate_existing,
+            invalid=[{"line": n, "reason": r} for n, r in report.invalid],
+        )
 
     try:
         with transaction.atomic():
@@ -212,6 +220,27 @@ def import_cards(
         # Fresh statistics, so allocation keeps using the index of available cards.
         db.execute("ANALYZE supply_card")
     return report
+
+
+def _nothing_to_import(report: ImportReport) -> str:
+    """One sentence naming the lines, as an operator fixing the file needs them."""
+    if not report.rejected:
+        return "the file has no cards: nothing imported, no batch created"
+    parts = []
+    if report.duplicate_in_file:
+        parts.append(f"repeated in the file: {_lines(report.duplicate_in_file)}")
+    if report.duplicate_existing:
+        parts.append(f"already stored: {_lines(report.duplicate_existing)}")
+    if report.invalid:
+        reasons = "; ".join(sorted({reason for _, reason in report.invalid}))
+        parts.append(f"invalid: {_lines([n for n, _ in report.invalid])} ({reasons})")
+    return f"no new cards, no batch created ({'; '.join(parts)})"
+
+
+def _lines(numbers: list[int], shown: int = 10) -> str:
+    listed = ", ".join(str(n) for n in numbers[:shown])
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return f"line{'s' if len(numbers) > 1 else ''} {listed}{more}"
 
 
 def _existing(sku: Sku, fresh: list[tuple[_ParsedCard, str]]) -> tuple[set[str], set[str]]:

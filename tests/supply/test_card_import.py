@@ -8,7 +8,7 @@ from kameng import vault
 from kameng.catalog.models import Sku
 from kameng.errors import InvalidInput
 from kameng.supply import services as supply
-from kameng.supply.errors import NotLicensed
+from kameng.supply.errors import NoNewCards, NotLicensed
 from kameng.supply.models import Card, CardBatch
 from tests import factories
 
@@ -58,7 +58,7 @@ def test_the_same_secret_under_another_sku_is_still_a_duplicate(source_and_sku):
     other = factories.sku("10.00")
     supply.set_offer(source, other, Decimal("9.00"))
     supply.import_cards(source, item, "X1,SHARED\n")
-    assert supply.import_cards(source, other, "Y1,SHARED\n").duplicate_existing == [1]
+    assert supply.import_cards(source, other, "Y1,SHARED\nY2,OWN\n").duplicate_existing == [1]
 
 
 def test_bad_lines_are_reported_with_their_reason(source_and_sku):
@@ -66,6 +66,49 @@ def test_bad_lines_are_reported_with_their_reason(source_and_sku):
     report = supply.import_cards(source, item, "a,b,c\nGOOD,OK\n" + "x," + "y" * 300 + "\n")
     assert report.imported == 1
     assert [line for line, _ in report.invalid] == [1, 3]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n# only a comment\n", "code,secret\n"])
+def test_a_file_without_cards_is_refused_and_creates_no_batch(source_and_sku, text):
+    source, item = source_and_sku
+    with pytest.raises(NoNewCards, match="the file has no cards: nothing imported, no batch"):
+        supply.import_cards(source, item, text)
+    assert CardBatch.objects.count() == 0
+
+
+def test_a_file_of_nothing_but_duplicates_and_bad_lines_is_refused_with_its_lines(
+    source_and_sku,
+):
+    source, item = source_and_sku
+    supply.import_cards(source, item, "A1,S1\nA2,S2\n")
+    with pytest.raises(NoNewCards) as refused:
+        supply.import_cards(source, item, "A1,S1\nB1,S2\nB1,S2\na,b,c\n")
+    assert refused.value.code == "no_new_cards"
+    assert refused.value.message == (
+        "no new cards, no batch created (repeated in the file: line 3; already stored: "
+        "lines 1, 2; invalid: line 4 (expected 'code,secret' or one secret per line))"
+    )
+    assert refused.value.details == {
+        "duplicate_in_file": [3],
+        "duplicate_existing": [1, 2],
+        "invalid": [{"line": 4, "reason": "expected 'code,secret' or one secret per line"}],
+    }
+    assert CardBatch.objects.count() == 1 and Card.objects.count() == 2
+
+
+def test_the_command_refuses_an_all_duplicate_file_in_one_line(source_and_sku, tmp_path):
+    source, item = source_and_sku
+    path = tmp_path / "again.csv"
+    path.write_text("\n".join(f"K{i},PIN{i}" for i in range(1, 13)) + "\n", encoding="utf-8")
+    args = [str(path), "--sku", str(item.pk), "--supplier", source.name]
+    call_command("import_cards", *args)
+    with pytest.raises(CommandError) as refused:
+        call_command("import_cards", *args)
+    assert str(refused.value) == (
+        "no_new_cards: no new cards, no batch created (already stored: lines 1, 2, 3, 4, 5, "
+        "6, 7, 8, 9, 10 and 2 more)"
+    )
+    assert CardBatch.objects.count() == 1 and Card.objects.count() == 12
 
 
 def test_secrets_are_encrypted_at_rest(source_and_sku):

@@ -5,6 +5,7 @@ from kameng.ledger.models import Account, Journal
 
 class Command(KamengCommand):
     help = "Prove every journal balances and every account equals the sum of its entries."
+    json_option = False  # prints a sentence, and its exit status is the answer
 
     def handle(self, *args, **options) -> None:
         problems = ledger.verify()

@@ -1,7 +1,7 @@
 from kameng.agents.services import get_agent
 from kameng.commands import KamengCommand
 from kameng.orders import services
-from kameng.orders.queries import order_view
+from kameng.orders.management.output import order_output
 
 
 class Command(KamengCommand):
@@ -12,5 +12,6 @@ class Command(KamengCommand):
         parser.add_argument("--as", dest="viewer", required=True, help="the buyer's username")
 
     def handle(self, *args, order_no: str, viewer: str, **options) -> None:
-        order = services.get_order(order_no, agent=get_agent(viewer))
-        self.print_json(order_view(services.confirm_receipt(order)))
+        buyer = get_agent(viewer)
+        order = services.confirm_receipt(services.get_order(order_no, agent=buyer))
+        self.print_json(order_output(order, viewer=buyer))

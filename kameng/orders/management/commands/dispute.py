@@ -1,7 +1,7 @@
 from kameng.agents.services import get_agent
 from kameng.commands import KamengCommand
 from kameng.orders import services
-from kameng.orders.queries import order_view
+from kameng.orders.management.output import order_output
 
 
 class Command(KamengCommand):
@@ -25,6 +25,7 @@ class Command(KamengCommand):
         reject: bool,
         **options,
     ) -> None:
+        buyer = None
         if uphold or reject:
             order = services.resolve_dispute(
                 services.get_order(order_no), upheld=uphold, note=reason
@@ -35,7 +36,6 @@ class Command(KamengCommand):
                     "to open a complaint give --as BUYER; to decide, --uphold/--reject"
                 )
                 raise SystemExit(2)
-            order = services.open_dispute(
-                services.get_order(order_no, agent=get_agent(viewer)), reason
-            )
-        self.print_json(order_view(order))
+            buyer = get_agent(viewer)
+            order = services.open_dispute(services.get_order(order_no, agent=buyer), reason)
+        self.print_json(order_output(order, viewer=buyer))

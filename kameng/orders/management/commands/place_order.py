@@ -1,10 +1,15 @@
 import time
 
+from django.core.management.base import CommandError
+
 from kameng.agents.services import get_agent
 from kameng.commands import KamengCommand
 from kameng.orders import services
-from kameng.orders.queries import order_view
+from kameng.orders.management.output import order_output
 from kameng.orders.states import Status
+
+# Delivered, or past it without a refund: the buyer has its goods.
+DELIVERED = {Status.DELIVERED, Status.COMPLETED, Status.DISPUTED}
 
 
 class Command(KamengCommand):
@@ -21,7 +26,8 @@ class Command(KamengCommand):
             type=float,
             default=0,
             metavar="SECONDS",
-            help="direct SKUs: wait up to this long for the supplier's outcome",
+            help="direct SKUs: wait up to this long for the supplier's outcome; exit status "
+            "1 if the order is not delivered by then",
         )
 
     def handle(
@@ -48,4 +54,15 @@ class Command(KamengCommand):
         while order.status == Status.DELIVERING and time.monotonic() < deadline:
             time.sleep(0.1)
             order.refresh_from_db()
-        self.print_json({**order_view(order, viewer=buyer), "created": placed.created})
+        self.print_json({**order_output(order, viewer=buyer), "created": placed.created})
+        if wait and order.status not in DELIVERED:
+            # A script waiting for the goods must not take "still on its way" (or "failed
+            # and refunded") for success; the order above says where it stands.
+            if order.status == Status.DELIVERING:
+                outcome = f"still delivering after {wait:g} s; the supplier's answer may come later"
+            else:
+                outcome = f"it is {order.status}"
+            raise CommandError(
+                f"not_delivered: order {order.order_no} was not delivered: {outcome} "
+                f"(kameng show-order {order.order_no} --as {agent})"
+            )

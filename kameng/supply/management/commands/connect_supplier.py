@@ -1,3 +1,5 @@
+import argparse
+
 from kameng.catalog.queries import get_sku
 from kameng.commands import KamengCommand
 from kameng.errors import InvalidInput
@@ -19,16 +21,20 @@ class Command(KamengCommand):
         parser.add_argument("--merchant-id", required=True)
         parser.add_argument("--secret", required=True, help="stored encrypted")
         parser.add_argument(
-            "--product",
+            "--sku",
+            dest="sku_offers",
             action="append",
             default=[],
             metavar="SKU_ID:CODE:COST",
-            help="a SKU it serves, its product code there and its cost, repeatable",
+            help="a SKU it serves (our SKU id), its product code there and its cost, "
+            "repeatable, e.g. --sku 13:CM-50:46.00",
         )
+        # The first spelling, which read as if it took a product: still accepted.
+        parser.add_argument("--product", dest="sku_offers", action="append", help=argparse.SUPPRESS)
 
-    def handle(self, *args, name, adapter, url, merchant_id, secret, product, **options) -> None:
+    def handle(self, *args, name, adapter, url, merchant_id, secret, sku_offers, **options) -> None:
         supplier = services.get_supplier(name)
-        products = [self._parse(spec) for spec in product]
+        products = [self._parse(spec) for spec in sku_offers]
         services.configure_api(
             supplier, adapter=adapter, base_url=url, merchant_id=merchant_id, secret=secret
         )
@@ -47,8 +53,8 @@ class Command(KamengCommand):
     def _parse(spec: str):
         parts = spec.split(":")
         if len(parts) != 3 or not parts[0].isdigit() or not parts[1]:
-            raise InvalidInput(f"--product {spec!r}: want SKU_ID:CODE:COST, e.g. 12:CM-50:46.00")
+            raise InvalidInput(f"--sku {spec!r}: want SKU_ID:CODE:COST, e.g. 13:CM-50:46.00")
         try:
             return int(parts[0]), parts[1], parse_money(parts[2])
         except ValueError as exc:
-            raise InvalidInput(f"--product {spec!r}: {exc}") from exc
+            raise InvalidInput(f"--sku {spec!r}: {exc}") from exc

@@ -122,6 +122,7 @@ class Command(KamengCommand):
         "until interrupted. Magic accounts: FAIL, REFUSE, BADACCT, HANG, DUP, FORGE, LATE, NOCB."
     )
     requires_system_checks: list[str] = []  # needs no database; start fast
+    json_option = False  # its one line of JSON is already for scripts
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")

@@ -1,3 +1,4 @@
+import argparse
 from pathlib import Path
 
 from django.core.files import File
@@ -22,12 +23,17 @@ class Command(KamengCommand):
         parser.add_argument("--contact-phone", required=True)
         parser.add_argument("--email", required=True)
         parser.add_argument(
-            "--product",
+            "--product-id",
+            dest="product_ids",
             type=int,
             action="append",
             default=[],
-            metavar="ID",
-            help="a product the supplier is licensed for, repeatable",
+            metavar="PRODUCT_ID",
+            help="a product (not a SKU) the supplier is licensed for, repeatable",
+        )
+        # The first spelling, easy to mistake for a SKU id: still accepted.
+        parser.add_argument(
+            "--product", dest="product_ids", type=int, action="append", help=argparse.SUPPRESS
         )
         parser.add_argument("--goods-note", default="", help="the licensed goods, in words")
         parser.add_argument(
@@ -47,7 +53,7 @@ class Command(KamengCommand):
                 contact_name=options["contact_name"],
                 contact_phone=options["contact_phone"],
                 contact_email=options["email"],
-                product_ids=options["product"],
+                product_ids=options["product_ids"],
                 goods_note=options["goods_note"],
                 documents=[File(h, name=p.name) for h, p in zip(handles, paths, strict=True)],
             )
