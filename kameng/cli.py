@@ -10,6 +10,7 @@ import sys
 from difflib import get_close_matches
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import ManagementUtility, get_commands
 
 from kameng.commands import PROG, command_word
@@ -58,7 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         # `kameng help sim-supplier`
         if argv[1] == "help" and len(argv) > 2 and not argv[2].startswith("-"):
             argv[2] = module_name(argv[2])
-    KamengUtility(argv).execute()
+    try:
+        KamengUtility(argv).execute()
+    except ImproperlyConfigured as exc:  # settings refused this environment: say why, once
+        sys.stderr.write(f"{PROG}: configuration error: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

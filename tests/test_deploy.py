@@ -36,7 +36,9 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_postgres_without_shared_keys_and_redis_refuses_to_start(tmp_path):
     result = run(tmp_path, "check", DATABASE_URL=PG)
-    assert result.returncode != 0
+    assert result.returncode == 2
+    assert result.stderr.startswith("kameng: configuration error: ")
+    assert "Traceback" not in result.stderr
     for name in ("KAMENG_SECRET_KEY", "KAMENG_CARD_KEYS", "KAMENG_CARD_DIGEST_KEY", "REDIS_URL"):
         assert name in result.stderr
     assert "KAMENG_SINGLE_HOST=1" in result.stderr
