@@ -36,3 +36,10 @@ class InvalidInput(DomainError):
     code = "invalid_input"
     status = 400
     title = "输入不符合要求"
+
+
+class ReasonRequired(InvalidInput):
+    """A decision that must say why (rejecting, suspending, resolving by hand)."""
+
+    code = "reason_required"
+    title = "此操作必须填写理由"

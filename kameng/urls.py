@@ -6,6 +6,9 @@ from kameng.api.v1 import api, not_found
 
 admin.site.site_header = "Kameng 卡盟 · 平台管理"
 admin.site.site_title = "Kameng"
+# The side navigation takes a quarter of a 1280 px screen from every list; the index page
+# and breadcrumbs already lead everywhere.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -40,6 +40,7 @@ class SecretUnreadable(DomainError):
     without `rotate-keys` (or a key was lost). Not the caller's fault, so a 503."""
 
     code = "secret_unreadable"
+    title = "加密密钥配置有误，无法读取已存的密钥"
     status = 503
 
 

@@ -1,13 +1,25 @@
-"""Agents admin: levels, the agent tree (created with `kameng create-agent`), prices."""
+"""Agents admin: levels, the agent tree (created with `kameng create-agent`), prices,
+and the operator's daily work on agents: crediting a prepaid balance (充值) and
+disabling or re-enabling an agent, both through kameng.agents.services."""
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from kameng.admin_mixins import ReadOnlyAdminMixin
+from kameng.agents import services
 from kameng.agents.credentials import revoke_api_key
 from kameng.agents.models import Agent, AgentLevel, AgentPrice, ApiKey
 from kameng.agents.pricing import quote
+from kameng.errors import DomainError
+from kameng.ledger.services import balance
+from kameng.money import InvalidAmount, parse_money
 
 
 class AgentLevelForm(forms.ModelForm):
@@ -32,22 +44,51 @@ class AgentLevelAdmin(admin.ModelAdmin):
     ordering = ["depth"]
 
 
+class TopUpForm(forms.Form):
+    """Money an agent paid in (bank transfer, cash): the amount and its receipt number,
+    which makes a repeat harmless."""
+
+    amount = forms.CharField(label="金额（元）", max_length=20)
+    reference = forms.CharField(
+        label="转账流水号 / 收据号",
+        max_length=64,
+        help_text="同一流水号只入账一次；重复提交不会重复充值。",
+    )
+
+    def clean_amount(self):
+        try:
+            return parse_money(self.cleaned_data["amount"])
+        except InvalidAmount as exc:
+            raise forms.ValidationError(InvalidAmount.title) from exc
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["username", "parent", "depth", "active", "wallet__balance", "created_at"]
+    list_display = ["username", "parent", "depth", "active", "balance", "top_up_link"]
     list_filter = ["active", "depth"]
     search_fields = ["user__username", "path"]
     list_select_related = ["user", "parent__user", "wallet"]
     # By path: under byte-order collation (SQLite, C locale) each subtree lists together.
     ordering = ["path"]
     fields = ["user", "parent", "depth", "path", "wallet", "active", "created_at"]
-    # Only `active` is editable: user, parent, depth and path are the tree's structure and
-    # wallet is the ledger account; changing any of them here would corrupt the chain.
-    readonly_fields = ["user", "parent", "depth", "path", "wallet", "created_at"]
+    # Nothing is typed in here: user, parent, depth and path are the tree's structure,
+    # wallet is the ledger account; `active` changes through the actions (services).
+    readonly_fields = fields
+    actions = ["disable", "enable"]
 
     @admin.display(description="用户名", ordering="user__username")
     def username(self, obj: Agent) -> str:
         return obj.user.username
+
+    @admin.display(description="预存款余额", ordering="wallet__balance")
+    def balance(self, obj: Agent):
+        return obj.wallet.balance
+
+    @admin.display(description="充值")
+    def top_up_link(self, obj: Agent) -> str:
+        return format_html(
+            '<a href="{}">充值</a>', reverse("admin:agents_agent_topup", args=[obj.pk])
+        )
 
     def get_queryset(self, request):
         # Also for autocomplete widgets elsewhere (str() reads the related rows). Any
@@ -60,6 +101,53 @@ class AgentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # An agent holds a wallet balance and a place in the tree: deactivate, never delete.
         return False
+
+    @admin.action(description="停用所选代理（其下级照常进货，分润归平台）", permissions=["change"])
+    def disable(self, request, queryset) -> None:
+        for agent in queryset:
+            services.set_active(agent, False)
+        self.message_user(request, f"已停用 {queryset.count()} 个代理", messages.SUCCESS)
+
+    @admin.action(description="启用所选代理", permissions=["change"])
+    def enable(self, request, queryset) -> None:
+        for agent in queryset:
+            services.set_active(agent, True)
+        self.message_user(request, f"已启用 {queryset.count()} 个代理", messages.SUCCESS)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.top_up_view)
+        return [path("<int:agent_id>/topup/", view, name="agents_agent_topup"), *super().get_urls()]
+
+    def top_up_view(self, request, agent_id: int):
+        """充值: credit the agent's prepaid balance through agents.services.top_up."""
+        if not request.user.has_perm("ledger.add_journal"):
+            raise PermissionDenied
+        agent = get_object_or_404(Agent.objects.select_related("user", "wallet"), pk=agent_id)
+        form = TopUpForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                journal = services.top_up(
+                    agent, form.cleaned_data["amount"], reference=form.cleaned_data["reference"]
+                )
+            except DomainError as exc:
+                form.add_error(None, f"{exc.title}（{exc.code}）")
+            else:
+                self.message_user(
+                    request,
+                    f"已为 {agent} 充值 {form.cleaned_data['amount']} 元（凭证 {journal.key}），"
+                    f"当前余额 {balance(agent.wallet_id)} 元",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:agents_agent_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"为代理 {agent} 充值",
+            "opts": self.model._meta,
+            "agent": agent,
+            "balance": balance(agent.wallet_id),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/agents/agent/topup.html", context)
 
 
 class AgentPriceForm(forms.ModelForm):

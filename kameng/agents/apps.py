@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class AgentsConfig(AppConfig):
     name = "kameng.agents"
-    verbose_name = "分销 Agents"
+    verbose_name = "分销代理"

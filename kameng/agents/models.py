@@ -12,9 +12,9 @@ from kameng.money import MoneyField
 class AgentLevel(models.Model):
     """What an agent at this depth pays by default, as a fraction of face value."""
 
-    depth = models.PositiveSmallIntegerField(unique=True)
-    name = models.CharField(max_length=32)
-    discount = models.DecimalField(max_digits=5, decimal_places=4)
+    depth = models.PositiveSmallIntegerField(unique=True, verbose_name="层级")
+    name = models.CharField(max_length=32, verbose_name="名称")
+    discount = models.DecimalField(max_digits=5, decimal_places=4, verbose_name="折扣")
 
     class Meta:
         verbose_name = verbose_name_plural = "代理等级"
@@ -32,17 +32,27 @@ class AgentLevel(models.Model):
 
 class Agent(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="agent",
+        verbose_name="用户",
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="上级代理",
     )
-    depth = models.PositiveSmallIntegerField()
+    depth = models.PositiveSmallIntegerField(verbose_name="层级")
     # Ids from the top-level agent down to this one, e.g. "3/8/21": the chain in one read.
-    path = models.CharField(max_length=255, db_index=True, blank=True)
-    wallet = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="agent")
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    path = models.CharField(max_length=255, db_index=True, blank=True, verbose_name="代理链")
+    wallet = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="agent", verbose_name="预存款账户"
+    )
+    active = models.BooleanField(default=True, verbose_name="启用")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="加入时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "代理"
@@ -62,10 +72,14 @@ class AgentPrice(models.Model):
     """Prices an agent sets for one SKU: what its direct sub-agents pay, and what its
     storefront charges end users. Blank means the default (level price / face value)."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="prices")
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="agent_prices")
-    sub_agent_price = MoneyField(null=True, blank=True)
-    retail_price = MoneyField(null=True, blank=True)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="prices", verbose_name="代理"
+    )
+    sku = models.ForeignKey(
+        Sku, on_delete=models.CASCADE, related_name="agent_prices", verbose_name="商品规格"
+    )
+    sub_agent_price = MoneyField(null=True, blank=True, verbose_name="下级进货价")
+    retail_price = MoneyField(null=True, blank=True, verbose_name="店铺零售价")
 
     class Meta:
         verbose_name = verbose_name_plural = "代理定价"
@@ -81,14 +95,16 @@ class ApiKey(models.Model):
     """A distributor's credential for the open API: the app key names it, the secret
     signs each request. Several per agent; a revoked key stops working at once."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="api_keys")
-    app_key = models.CharField(max_length=40, unique=True)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="api_keys", verbose_name="代理"
+    )
+    app_key = models.CharField(max_length=40, unique=True, verbose_name="App Key")
     # Encrypted like card secrets: the platform needs the secret itself to check HMACs.
-    secret_encrypted = models.TextField()
-    label = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    secret_encrypted = models.TextField(verbose_name="密钥（加密）")
+    label = models.CharField(max_length=64, blank=True, verbose_name="备注")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name="吊销时间")
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name="最近使用")
 
     class Meta:
         verbose_name = verbose_name_plural = "API 密钥"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class CatalogConfig(AppConfig):
     name = "kameng.catalog"
-    verbose_name = "商品 Catalog"
+    verbose_name = "商品目录"

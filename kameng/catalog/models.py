@@ -7,8 +7,8 @@ from kameng.money import MoneyField
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=64, unique=True)
-    sort_order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=64, unique=True, verbose_name="名称")
+    sort_order = models.PositiveIntegerField(default=0, verbose_name="排序")
 
     class Meta:
         verbose_name = verbose_name_plural = "商品分类"
@@ -19,10 +19,12 @@ class Category(models.Model):
 
 
 class Product(models.Model):
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    name = models.CharField(max_length=128)
-    description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name="分类"
+    )
+    name = models.CharField(max_length=128, verbose_name="名称")
+    description = models.TextField(blank=True, verbose_name="描述")
+    active = models.BooleanField(default=True, verbose_name="上架")
 
     class Meta:
         verbose_name = verbose_name_plural = "商品"
@@ -37,14 +39,18 @@ class Sku(models.Model):
         CARD = "card", "卡密"
         DIRECT = "direct", "直充"
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
-    name = models.CharField(max_length=128)
-    face_value = MoneyField()
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CARD)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="skus", verbose_name="商品"
+    )
+    name = models.CharField(max_length=128, verbose_name="规格")
+    face_value = MoneyField(verbose_name="面值")
+    kind = models.CharField(
+        max_length=8, choices=Kind.choices, default=Kind.CARD, verbose_name="发货方式"
+    )
     # Set by the operator once the goods are confirmed as officially licensed (正版授权).
-    authorised = models.BooleanField(default=False)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    authorised = models.BooleanField(default=False, verbose_name="正版授权")
+    active = models.BooleanField(default=True, verbose_name="上架")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "SKU 规格"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class DemoConfig(AppConfig):
     name = "kameng.demo"
-    verbose_name = "演示数据 Demo"
+    verbose_name = "演示数据"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class LedgerConfig(AppConfig):
     name = "kameng.ledger"
-    verbose_name = "账本 Ledger"
+    verbose_name = "账本"

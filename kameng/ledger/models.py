@@ -20,14 +20,14 @@ class Account(models.Model):
         PLATFORM_REVENUE = "platform_revenue", "平台收入"
         EXTERNAL = "external", "外部资金"
 
-    code = models.CharField(max_length=160, unique=True)
-    name = models.CharField(max_length=128)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    code = models.CharField(max_length=160, unique=True, verbose_name="账户代码")
+    name = models.CharField(max_length=128, verbose_name="名称")
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name="类型")
     # Only accounts standing for the outside world (bank, payment gateways) may go
     # below zero: they are the other side of money entering or leaving the platform.
-    allow_negative = models.BooleanField(default=False)
-    balance = MoneyField(max_digits=18, default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    allow_negative = models.BooleanField(default=False, verbose_name="允许为负")
+    balance = MoneyField(max_digits=18, default=0, verbose_name="余额")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="开立时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "账户"
@@ -53,11 +53,11 @@ class Journal(models.Model):
         SUPPLIER_PAYOUT = "supplier_payout", "供应商结算"
         ADJUSTMENT = "adjustment", "调整"
 
-    key = models.CharField(max_length=96, unique=True)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    reference = models.CharField(max_length=64, db_index=True, blank=True)
-    memo = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(max_length=96, unique=True, verbose_name="凭证键")
+    kind = models.CharField(max_length=24, choices=Kind.choices, verbose_name="类型")
+    reference = models.CharField(max_length=64, db_index=True, blank=True, verbose_name="关联单号")
+    memo = models.CharField(max_length=255, blank=True, verbose_name="摘要")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="记账时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "记账凭证"
@@ -67,9 +67,13 @@ class Journal(models.Model):
 
 
 class Entry(models.Model):
-    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    amount = MoneyField(max_digits=18)
+    journal = models.ForeignKey(
+        Journal, on_delete=models.PROTECT, related_name="entries", verbose_name="凭证"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", verbose_name="账户"
+    )
+    amount = MoneyField(max_digits=18, verbose_name="金额")
 
     class Meta:
         verbose_name = verbose_name_plural = "分录"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "kameng.orders"
-    verbose_name = "订单 Orders"
+    verbose_name = "订单"

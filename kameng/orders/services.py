@@ -324,17 +324,20 @@ def open_dispute(order: Order, reason: str) -> Order:
     return order
 
 
-def resolve_dispute(order: Order, *, upheld: bool, note: str = "") -> Order:
+def resolve_dispute(order: Order, *, upheld: bool, note: str = "", operator: str = "") -> Order:
     """Operator decision: upheld → refund the payer, codes marked invalid; otherwise
-    the sale stands and escrow is released."""
+    the sale stands and escrow is released. The order's history keeps why and who."""
     now = timezone.now()
+    note = (note.strip() or ("dispute upheld" if upheld else "dispute rejected"))[:200]
+    if operator:
+        note = f"{note} (by {operator})"
     with transaction.atomic():
         if upheld:
-            _transition(order, Status.REFUNDED, now, note=note or "dispute upheld", closed_at=now)
+            _transition(order, Status.REFUNDED, now, note=note, closed_at=now)
             supply.invalidate_order_cards(order.pk)
             _post_refund(order)
         else:
-            _transition(order, Status.COMPLETED, now, note=note or "dispute rejected")
+            _transition(order, Status.COMPLETED, now, note=note)
             _settle(order)
     return order
 

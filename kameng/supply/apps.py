@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class SupplyConfig(AppConfig):
     name = "kameng.supply"
-    verbose_name = "货源 Supply"
+    verbose_name = "货源"

@@ -20,16 +20,22 @@ class Supplier(models.Model):
         MANUAL = "manual", "手工上卡"
         API = "api", "API 对接"
 
-    name = models.CharField(max_length=128, unique=True)
-    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MANUAL)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    payable = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="supplier")
+    name = models.CharField(max_length=128, unique=True, verbose_name="名称")
+    mode = models.CharField(
+        max_length=8, choices=Mode.choices, default=Mode.MANUAL, verbose_name="供货方式"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, verbose_name="状态"
+    )
+    payable = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="supplier", verbose_name="应付账户"
+    )
     # API suppliers: which protocol adapter speaks to them, and with what credentials.
-    adapter = models.CharField(max_length=32, blank=True)
-    api_base_url = models.URLField(max_length=255, blank=True)
-    merchant_id = models.CharField(max_length=64, blank=True)
-    api_secret_encrypted = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    adapter = models.CharField(max_length=32, blank=True, verbose_name="对接协议")
+    api_base_url = models.URLField(max_length=255, blank=True, verbose_name="API 地址")
+    merchant_id = models.CharField(max_length=64, blank=True, verbose_name="商户号")
+    api_secret_encrypted = models.TextField(blank=True, verbose_name="API 密钥（加密）")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "供应商"
@@ -41,16 +47,20 @@ class Supplier(models.Model):
 class Offer(models.Model):
     """A supplier is licensed to supply this SKU at this cost (what the platform owes it)."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="offers")
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="offers")
-    cost = MoneyField()
-    active = models.BooleanField(default=True)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="offers", verbose_name="供应商"
+    )
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="offers", verbose_name="商品规格"
+    )
+    cost = MoneyField(verbose_name="成本价")
+    active = models.BooleanField(default=True, verbose_name="启用")
     # API suppliers: the supplier's own product code, and what it last said about
     # stock (None: it does not say) and availability; cost is refreshed with them.
-    remote_sku = models.CharField(max_length=64, blank=True)
-    remote_stock = models.IntegerField(null=True, blank=True)
-    remote_available = models.BooleanField(default=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
+    remote_sku = models.CharField(max_length=64, blank=True, verbose_name="对方商品编码")
+    remote_stock = models.IntegerField(null=True, blank=True, verbose_name="对方库存")
+    remote_available = models.BooleanField(default=True, verbose_name="对方可售")
+    refreshed_at = models.DateTimeField(null=True, blank=True, verbose_name="刷新时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "供货授权"
@@ -64,13 +74,17 @@ class Offer(models.Model):
 
 
 class CardBatch(models.Model):
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="batches")
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="batches")
-    cost = MoneyField()
-    source_name = models.CharField(max_length=255, blank=True)
-    imported = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="batches", verbose_name="供应商"
+    )
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="batches", verbose_name="商品规格"
+    )
+    cost = MoneyField(verbose_name="成本价")
+    source_name = models.CharField(max_length=255, blank=True, verbose_name="来源文件")
+    imported = models.PositiveIntegerField(default=0, verbose_name="导入数")
+    rejected = models.PositiveIntegerField(default=0, verbose_name="拒绝数")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="导入时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "卡密批次"
@@ -88,18 +102,31 @@ class Card(models.Model):
         SOLD = "sold", "已售"
         INVALID = "invalid", "无效"
 
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="cards")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="cards")
-    batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
-    code = models.CharField(max_length=128, blank=True)
-    secret_encrypted = models.TextField()
-    secret_digest = models.CharField(max_length=64, unique=True)
-    cost = MoneyField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.AVAILABLE)
-    order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="cards"
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="cards", verbose_name="商品规格"
     )
-    sold_at = models.DateTimeField(null=True, blank=True)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="cards", verbose_name="供应商"
+    )
+    batch = models.ForeignKey(
+        CardBatch, on_delete=models.PROTECT, related_name="cards", verbose_name="批次"
+    )
+    code = models.CharField(max_length=128, blank=True, verbose_name="卡号")
+    secret_encrypted = models.TextField(verbose_name="卡密（加密）")
+    secret_digest = models.CharField(max_length=64, unique=True, verbose_name="卡密摘要")
+    cost = MoneyField(verbose_name="成本价")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.AVAILABLE, verbose_name="状态"
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cards",
+        verbose_name="订单",
+    )
+    sold_at = models.DateTimeField(null=True, blank=True, verbose_name="售出时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "卡密"

@@ -14,7 +14,7 @@ Only an approved supplier sells: card allocation joins on supplier status = appr
 so pending, rejected and suspended suppliers' stock stays on the shelf.
 """
 
-from kameng.errors import Conflict, InvalidInput
+from kameng.errors import Conflict, ReasonRequired
 from kameng.supply.models import Supplier, SupplierApplication, SupplierReview
 
 AppStatus = SupplierApplication.Status
@@ -59,11 +59,6 @@ class IllegalDecision(Conflict):
 
     code = "illegal_decision"
     title = "申请或供应商当前状态不适用此决定"
-
-
-class ReasonRequired(InvalidInput):
-    code = "reason_required"
-    title = "驳回或暂停必须填写理由"
 
 
 def can_move_application(current: str, target: str) -> bool:

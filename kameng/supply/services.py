@@ -136,6 +136,17 @@ def _split(line: str) -> list[str]:
     return [line]
 
 
+def decode_card_file(raw: bytes, name: str = "the file") -> str:
+    """A card file's text: UTF-8 (with or without BOM) or GB18030, which is what files
+    saved from a Chinese Excel usually are."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{name} is neither UTF-8 nor GB18030 text")
+
+
 def import_cards(
     supplier: Supplier,
     sku: Sku,

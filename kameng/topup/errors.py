@@ -6,6 +6,7 @@ from kameng.errors import Conflict, DomainError, InvalidInput, NotFound
 
 class CallbackTooLarge(DomainError):
     code = "callback_too_large"
+    title = "回调内容过大"
     status = 413
 
 
@@ -13,6 +14,7 @@ class BadCallbackBody(InvalidInput):
     """Not in the supplier protocol's format at all (not JSON, not a flat object)."""
 
     code = "malformed_callback"
+    title = "回调格式不正确"
 
 
 class CallbacksThrottled(DomainError):
@@ -20,6 +22,7 @@ class CallbacksThrottled(DomainError):
     recorded until the window ends. (A callback that verifies is still applied.)"""
 
     code = "rate_limited"
+    title = "失败的回调过多，请稍后再试"
     status = 429
 
     def __init__(self, retry_after: int) -> None:
@@ -31,17 +34,16 @@ class CallbacksThrottled(DomainError):
 
 class AttemptNotFound(NotFound):
     code = "attempt_not_found"
+    title = "没有这条直充尝试"
 
 
 class AttemptFinal(Conflict):
     """The attempt has succeeded or failed: nothing moves it again, not even the operator."""
 
     code = "attempt_final"
+    title = "该直充已有最终结果，不能再处理"
 
 
 class OperatorNotFound(NotFound):
     code = "operator_not_found"
-
-
-class ReasonRequired(InvalidInput):
-    code = "reason_required"
+    title = "没有这个操作员"

@@ -13,30 +13,39 @@ from kameng.topup.states import UNSETTLED, AttemptStatus
 
 
 class Attempt(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="topup_attempts")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="attempts")
-    number = models.PositiveSmallIntegerField()
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="topup_attempts", verbose_name="订单"
+    )
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="attempts", verbose_name="供应商"
+    )
+    number = models.PositiveSmallIntegerField(verbose_name="次序")
     # Our order number at the supplier (its out_order_no): unique, reused on resubmit
     # so the supplier recognises a repeat instead of topping up twice.
-    request_id = models.CharField(max_length=48, unique=True)
-    supplier_order_no = models.CharField(max_length=64, blank=True)
-    remote_sku = models.CharField(max_length=64)
-    cost = MoneyField(max_digits=14)  # owed to the supplier
+    request_id = models.CharField(max_length=48, unique=True, verbose_name="请求号")
+    supplier_order_no = models.CharField(max_length=64, blank=True, verbose_name="供应商单号")
+    remote_sku = models.CharField(max_length=64, verbose_name="对方商品编码")
+    cost = MoneyField(max_digits=14, verbose_name="成本")  # owed to the supplier
     status = models.CharField(
-        max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
+        max_length=10,
+        choices=AttemptStatus.choices,
+        default=AttemptStatus.PENDING,
+        verbose_name="状态",
     )
-    retryable = models.BooleanField(default=False)  # failed: may the next supplier try?
-    error_code = models.CharField(max_length=32, blank=True)
-    message = models.CharField(max_length=255, blank=True)
-    queries = models.PositiveIntegerField(default=0)
+    retryable = models.BooleanField(
+        default=False, verbose_name="可换供应商重试"
+    )  # failed: may the next supplier try?
+    error_code = models.CharField(max_length=32, blank=True, verbose_name="错误码")
+    message = models.CharField(max_length=255, blank=True, verbose_name="消息")
+    queries = models.PositiveIntegerField(default=0, verbose_name="查询次数")
     # Sends started, counted before each one leaves: while it is 0 the supplier cannot
     # have seen this request, and a first send that never left proves it still has not.
     submits = models.PositiveIntegerField("提交次数", default=0)
-    created_at = models.DateTimeField()
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name="创建时间")
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name="提交时间")
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="结束时间")
     # When the poller should ask the supplier, if nothing final was heard by then.
-    next_query_at = models.DateTimeField(null=True, blank=True)
+    next_query_at = models.DateTimeField(null=True, blank=True, verbose_name="下次查询")
 
     class Meta:
         verbose_name = verbose_name_plural = "直充尝试"
@@ -75,14 +84,18 @@ class Callback(models.Model):
         UNVERIFIABLE = "unverifiable", "无法验签(密钥不可读)"
         THROTTLED = "throttled", "失败过多(此后不再记录)"
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="callbacks")
-    request_id = models.CharField(max_length=64, blank=True)
-    outcome = models.CharField(max_length=12, blank=True)
-    effect = models.CharField(max_length=16, choices=Effect.choices)
-    body = models.TextField()  # the first characters, control characters escaped
-    reason = models.CharField(max_length=255, blank=True)  # why it was refused
-    remote_addr = models.CharField(max_length=64, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="callbacks", verbose_name="供应商"
+    )
+    request_id = models.CharField(max_length=64, blank=True, verbose_name="请求号")
+    outcome = models.CharField(max_length=12, blank=True, verbose_name="结果")
+    effect = models.CharField(max_length=16, choices=Effect.choices, verbose_name="处理")
+    body = models.TextField(
+        verbose_name="内容摘录"
+    )  # the first characters, control characters escaped
+    reason = models.CharField(max_length=255, blank=True, verbose_name="原因")  # why it was refused
+    remote_addr = models.CharField(max_length=64, blank=True, verbose_name="来源地址")
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name="收到时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "供应商回调"

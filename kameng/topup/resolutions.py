@@ -16,10 +16,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from kameng.errors import InvalidInput
+from kameng.errors import InvalidInput, ReasonRequired
 from kameng.orders import services as orders
 from kameng.supply.adapters import Outcome, SupplierUnreachable, adapter_for
-from kameng.topup.errors import AttemptFinal, AttemptNotFound, OperatorNotFound, ReasonRequired
+from kameng.topup.errors import AttemptFinal, AttemptNotFound, OperatorNotFound
 from kameng.topup.models import Attempt, Resolution
 from kameng.topup.services import Report, accepted, conclude
 from kameng.topup.states import FINAL

@@ -44,10 +44,4 @@ class Command(KamengCommand):
         path = Path(file)
         if not path.is_file():
             raise InvalidInput(f"no such file: {file}")
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):  # files from Chinese Excel are often GBK
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        raise InvalidInput(f"{file} is neither UTF-8 nor GB18030 text")
+        return services.decode_card_file(path.read_bytes(), file)
