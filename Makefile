@@ -20,7 +20,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kameng_$(shell expr $(CHECKOUT_ID) 
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(shell expr $(CHECKOUT_ID) % 11 + 1)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-sqlite test-postgres lint bench install clean
+.PHONY: demo test test-sqlite test-postgres lint bench install clean browser
 
 $(BIN)/kameng: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,13 +47,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-sqlite: install
+test-sqlite: install browser
 	KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
-test-postgres: install
+test-postgres: install browser
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) KAMENG_SINGLE_HOST=1 KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
 
-test: lint test-sqlite test-postgres
+# Page tests drive Debian's chromium with a CJK font (Playwright's own browser download
+# cannot work here); installed once, when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	fi
+
+test: lint browser test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/place_orders.py --clients 16

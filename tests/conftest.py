@@ -5,7 +5,7 @@ from kameng.ledger.services import forget_system_accounts
 from tests import factories
 from tests.distributor import Distributor, distributor_for
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

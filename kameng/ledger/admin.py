@@ -25,7 +25,8 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Journal)
 class JournalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["key", "kind", "reference", "memo", "created_at"]
+    # The memo stays on the journal's page: in the list it repeats the key.
+    list_display = ["key", "kind", "reference", "created_at"]
     list_filter = ["kind"]
     search_fields = ["key", "reference", "memo"]
     date_hierarchy = "created_at"

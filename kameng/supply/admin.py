@@ -446,7 +446,8 @@ class CardBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Card)
 class CardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", *CARD_FIELDS]
+    # The batch by number: its name would repeat the SKU column.
+    list_display = ["id", "masked_code", "sku", "supplier", "batch_no", "cost", "status", "order"]
     list_filter = ["status", "supplier"]
     # Exact code only (support looking up a code a customer reports); never the secret.
     search_fields = ["=code", "order__order_no"]
@@ -459,6 +460,10 @@ class CardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="卡号")
     def masked_code(self, obj: Card) -> str:
         return obj.masked_code
+
+    @admin.display(description="批次", ordering="batch")
+    def batch_no(self, obj: Card) -> str:
+        return f"#{obj.batch_id}"
 
     def lookup_allowed(self, lookup, value, request=None):
         # The changelist takes field lookups from the URL (?secret_digest=...): refuse

@@ -1,0 +1,62 @@
+"""A real browser for page tests: Playwright driving Debian's chromium (installed by
+`make test` when missing; Playwright's own browser download cannot work here).
+Loaded for every test directory by tests/conftest.py; screenshots go to
+var/test/screenshots so a person can look at what the tests saw."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the test's own database
+    # calls (fixtures, assertions) are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator[object]:
+    """A fresh page at desktop size (mark a test `viewport=PHONE` via parametrize to
+    change it); Chinese first, as a buyer or operator in China has it."""
+    size = getattr(request, "param", DESKTOP)
+    context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai")
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    folder = Path(settings.DATA_DIR) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def overflow_x(page) -> int:
+    """How many pixels the page is wider than its window (0: nothing to scroll sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
