@@ -6,25 +6,38 @@ the top-up suite.)"""
 from concurrent.futures import ThreadPoolExecutor
 
 from kombu import Connection
+from kombu.transport.virtual import BrokerState
+
+from kameng.broker import Transport
 
 
-def _connection(folder) -> Connection:
+def _transport() -> type[Transport]:
+    """The embedded transport with declarations of its own. kombu's filesystem transport
+    keeps every declared binding in one state for the whole process (`global_state`):
+    once Celery has declared its "celery" queue (any earlier test that queued a task),
+    this test's binding counts as declared, is never written to its own control folder,
+    and its messages are routed nowhere."""
+    return type("IsolatedTransport", (Transport,), {"global_state": BrokerState()})
+
+
+def _connection(folder, transport: type[Transport]) -> Connection:
     options = {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
         "control_folder": str(folder / "control"),
     }
-    return Connection(transport="kameng.broker:Transport", transport_options=options)
+    return Connection(transport=transport, transport_options=options)
 
 
 def test_a_file_still_being_written_is_not_taken_and_whole_messages_are(tmp_path):
     (tmp_path / ".1_x.celery.msg.partial").write_bytes(b"")  # a writer mid-write
-    with _connection(tmp_path) as conn:
+    transport = _transport()
+    with _connection(tmp_path, transport) as conn:
         queue = conn.SimpleQueue("celery")
         assert queue.qsize() == 0
 
         def send(n: int) -> None:
-            with _connection(tmp_path) as writer:
+            with _connection(tmp_path, transport) as writer:
                 writer.SimpleQueue("celery").put({"n": n})
 
         with ThreadPoolExecutor(8) as pool:
