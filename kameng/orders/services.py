@@ -145,7 +145,7 @@ def _buy(
         if route is None:
             cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
             _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
-            _check_codes_readable(order.pk)
+            _check_codes_readable(cards)
         ledger.post(
             key=f"order:{order.order_no}:pay",
             kind=Journal.Kind.ORDER_PAY,
@@ -264,7 +264,7 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
         with transaction.atomic():
             cards = supply.allocate_cards(order.sku_id, order.quantity, order.pk, now)
             _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
-            _check_codes_readable(order.pk)
+            _check_codes_readable(cards)
     except (OutOfStock, PriceBelowCost) as exc:
         _transition(order, Status.FAILED, now, note=exc.code)
         _refund(order, now)
@@ -435,11 +435,11 @@ def _check_cost_covered(platform_gross: Decimal, cost: Decimal) -> None:
         raise PriceBelowCost(f"supplier cost {cost} exceeds the platform price {platform_gross}")
 
 
-def _check_codes_readable(order_id: int) -> None:
+def _check_codes_readable(cards: list[supply.AllocatedCard]) -> None:
     """Codes nobody can decrypt (misconfigured keys) must not be sold: SecretUnreadable
     rolls the order back before any money moves."""
-    for _code, token in supply_queries.order_cards(order_id):
-        vault.decrypt(token, "the order's card codes")
+    for card in cards:
+        vault.decrypt(card.secret_token, "the order's card codes")
 
 
 # --- state ------------------------------------------------------------------------------

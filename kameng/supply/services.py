@@ -281,6 +281,7 @@ class AllocatedCard:
     card_id: int
     supplier_id: int
     cost: Decimal
+    secret_token: str  # encrypted: the order path checks it decrypts before committing
 
 
 def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> list[AllocatedCard]:
@@ -299,7 +300,7 @@ def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> 
         "   JOIN supply_supplier s ON s.id = c.supplier_id"
         "   WHERE c.sku_id = %s AND c.status = %s AND s.status = %s"
         f"  ORDER BY c.id LIMIT %s{db.skip_locked('c')}"
-        " ) RETURNING id, supplier_id, cost",
+        " ) RETURNING id, supplier_id, cost, secret_encrypted",
         [
             Card.Status.SOLD,
             order_id,
@@ -314,7 +315,10 @@ def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> 
         raise OutOfStock(
             f"only {len(rows)} in stock for SKU {sku_id}, {quantity} wanted", sku_id=sku_id
         )
-    return [AllocatedCard(pk, supplier_id, db.db_money(cost)) for pk, supplier_id, cost in rows]
+    return [
+        AllocatedCard(pk, supplier_id, db.db_money(cost), token)
+        for pk, supplier_id, cost, token in rows
+    ]
 
 
 def available_stock(sku_id: int) -> int:
