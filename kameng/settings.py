@@ -233,13 +233,19 @@ KAMENG_API_CLOCK_SKEW = 300
 # Requests per key: "COUNT/SECONDS", e.g. 50/1 = fifty a second; over it → 429.
 _rate_count, _rate_window = os.environ.get("KAMENG_API_RATE_LIMIT", "50/1").split("/")
 KAMENG_API_RATE_LIMIT = (int(_rate_count), int(_rate_window))
-# Webhooks: seconds to wait for the distributor's answer, and the delays before each
-# retry after a failed try (7 tries over about an hour by default).
+# Webhooks: the deadline of one try in seconds (all of it: lookup, connect, TLS,
+# sending, the answer's status and headers), and the delays before each retry after a
+# failed try (7 tries over about an hour by default).
 KAMENG_WEBHOOK_TIMEOUT = float(os.environ.get("KAMENG_WEBHOOK_TIMEOUT", 5))
 KAMENG_WEBHOOK_RETRY_DELAYS = [
     float(delay)
     for delay in os.environ.get("KAMENG_WEBHOOK_RETRY_DELAYS", "30,120,300,600,900,1800").split(",")
 ]
+# Webhooks go to public addresses only; a single-machine setup whose distributors'
+# receivers run on the same host or LAN turns this on (no address is checked then).
+KAMENG_WEBHOOK_ALLOW_PRIVATE = _env_bool("KAMENG_WEBHOOK_ALLOW_PRIVATE", False)
+# Refuse callback URLs that are not https.
+KAMENG_WEBHOOK_REQUIRE_HTTPS = _env_bool("KAMENG_WEBHOOK_REQUIRE_HTTPS", False)
 
 LOGGING = {
     "version": 1,

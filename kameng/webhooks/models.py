@@ -40,9 +40,9 @@ class DeliveryTry(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()
     at = models.DateTimeField()
+    # The answer's status code, or none; nothing else of the answer is ever stored.
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=255, blank=True)  # no answer: why
-    response_excerpt = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=255, blank=True)  # not a 2xx: why, in our words
     duration_ms = models.PositiveIntegerField()
 
     class Meta:

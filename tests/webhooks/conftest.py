@@ -1,5 +1,7 @@
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,3 +60,50 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+@dataclass
+class FakeDns:
+    """The system resolver, played: `names` maps a host name to the addresses it
+    resolves to now (change it to re-bind a name); any other name does not exist.
+    Literal addresses are read by the real resolver, which needs no network for them."""
+
+    names: dict[str, list[str]] = field(default_factory=dict)
+    delay: float = 0.0
+    asked: list[str] = field(default_factory=list)
+
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        try:
+            return _real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            if flags & socket.AI_NUMERICHOST:
+                raise
+        name = host.decode() if isinstance(host, bytes) else host
+        self.asked.append(name)
+        time.sleep(self.delay)
+        if name not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            info
+            for address in self.names[name]
+            for info in _real_getaddrinfo(address, port, family, type, proto, socket.AI_NUMERICHOST)
+        ]
+
+
+@pytest.fixture
+def dns(monkeypatch) -> FakeDns:
+    """DNS is the one edge replaced: no test depends on the network's resolver."""
+    fake = FakeDns()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake
+
+
+@pytest.fixture
+def public_only(settings, dns) -> FakeDns:
+    """The default rule (webhooks to public addresses only), which tests/conftest.py
+    turns off for every other test."""
+    settings.KAMENG_WEBHOOK_ALLOW_PRIVATE = False
+    return dns

@@ -89,7 +89,10 @@ def test_the_distributor_sees_every_try_and_failures_are_retried(world, shop, re
     assert (logged["state"], logged["tries"], logged["url"]) == ("delivered", 3, receiver.url)
     assert [a["http_status"] for a in logged["attempts"]] == [500, 503, 200]
     assert [a["number"] for a in logged["attempts"]] == [1, 2, 3]
-    assert logged["attempts"][0]["response_excerpt"] == "not now"
+    assert logged["attempts"][0]["error"] == "answered 500 Internal Server Error"
+    # The receiver answered "not now": nothing of what it said is kept or shown.
+    assert "not now" not in json.dumps(logged)
+    assert set(logged["attempts"][0]) == {"number", "at", "http_status", "error", "duration_ms"}
     assert len(receiver.received) == 3
     # Each try carries the same event id: the distributor can drop repeats.
     assert len({r.headers["X-Kameng-Event-Id"] for r in receiver.received}) == 1
