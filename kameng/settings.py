@@ -246,6 +246,8 @@ KAMENG_WEBHOOK_RETRY_DELAYS = [
 KAMENG_WEBHOOK_ALLOW_PRIVATE = _env_bool("KAMENG_WEBHOOK_ALLOW_PRIVATE", False)
 # Refuse callback URLs that are not https.
 KAMENG_WEBHOOK_REQUIRE_HTTPS = _env_bool("KAMENG_WEBHOOK_REQUIRE_HTTPS", False)
+# Manual re-sends of one order in any 24 hours (one at a time in any case); 0: none.
+KAMENG_WEBHOOK_RESENDS_PER_DAY = int(os.environ.get("KAMENG_WEBHOOK_RESENDS_PER_DAY", 10))
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,14 @@ class Delivery(models.Model):
         verbose_name = verbose_name_plural = "回调通知"
         ordering = ["pk"]
         indexes = [models.Index(fields=["state", "next_try_at"], name="webhooks_due_idx")]
+        constraints = [
+            # One manual re-send of an order at a time (services.resend).
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(manual=True, state=DeliveryState.PENDING),
+                name="webhooks_one_pending_resend",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.status}"

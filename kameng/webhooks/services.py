@@ -14,12 +14,13 @@ receiver says is never stored or shown.
 """
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kameng.client import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
@@ -27,7 +28,7 @@ from kameng.orders.models import Order
 from kameng.orders.queries import order_view
 from kameng.supply.vault import decrypt
 from kameng.webhooks import dispatch, transport
-from kameng.webhooks.errors import NoCallbackUrl
+from kameng.webhooks.errors import NoCallbackUrl, ResendLimitReached, ResendPending
 from kameng.webhooks.models import Delivery, DeliveryTry
 from kameng.webhooks.states import DeliveryState, can_move
 
@@ -79,11 +80,47 @@ def lease() -> timedelta:
 
 
 def resend(order: Order) -> Delivery:
-    """The distributor asks for the order's current state to be sent again."""
+    """The distributor asks for the order's current state to be sent again. Bounded,
+    since each re-send is up to seven requests from us: one at a time per order
+    (a unique constraint on pending manual deliveries, so racing requests too), and
+    at most KAMENG_WEBHOOK_RESENDS_PER_DAY in any 24 hours."""
     if not order.callback_url:
         raise NoCallbackUrl(f"order {order.order_no} has no callback_url")
-    with transaction.atomic():
-        return dispatch.order_changed(order, timezone.now(), manual=True)
+    limit = settings.KAMENG_WEBHOOK_RESENDS_PER_DAY
+    if limit <= 0:
+        raise ResendLimitReached("manual re-sends are turned off on this platform")
+    now = timezone.now()
+    manual = Delivery.objects.filter(order=order, manual=True)
+    pending = manual.filter(state=DeliveryState.PENDING).first()
+    if pending is not None:
+        raise _still_pending(pending)
+    window = timedelta(days=1)
+    recent = list(
+        manual.filter(created_at__gt=now - window)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        retry_after = max(1, math.ceil((recent[0] + window - now).total_seconds()))
+        raise ResendLimitReached(
+            f"at most {limit} re-sends of one order in 24 hours; retry after {retry_after} s",
+            retry_after=retry_after,
+        )
+    try:
+        with transaction.atomic():
+            return dispatch.order_changed(order, now, manual=True)
+    except IntegrityError:  # a racing re-send of the same order was first
+        raise _still_pending(manual.filter(state=DeliveryState.PENDING).first()) from None
+
+
+def _still_pending(pending: Delivery | None) -> ResendPending:
+    if pending is None:  # it finished in the meantime
+        return ResendPending("another re-send of this order was being made; try again")
+    when = f", next try at {pending.next_try_at.isoformat()}" if pending.next_try_at else ""
+    return ResendPending(
+        f"a re-send of this order is still pending ({pending.event_id}{when})",
+        event_id=pending.event_id,
+    )
 
 
 def poll_due(limit: int = 500) -> int:

@@ -13,6 +13,7 @@ from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.webhooks import services as webhooks
+from kameng.webhooks.errors import ResendPending
 from kameng.webhooks.models import Delivery
 from kameng.webhooks.states import DeliveryState
 from tests.concurrency import race
@@ -135,6 +136,64 @@ def test_manual_resend_sends_the_current_state_again(world, shop, receiver):
         delivery_of_first(placed["order_no"]),
         resent["event_id"],
     ]
+
+
+def resend(shop, placed: dict):
+    return shop.call("POST", f"/api/v1/orders/{placed['order_no']}/webhooks")
+
+
+def test_fifteen_resends_in_a_row_make_one_delivery(world, shop, receiver):
+    placed = buy_with_callback(shop, world, receiver.url)
+    answers = [resend(shop, placed) for _ in range(15)]
+    assert [a.status_code for a in answers] == [202] + [409] * 14
+    first = answers[0].json()["event_id"]
+    assert {a.json()["error"]["code"] for a in answers[1:]} == {"resend_pending"}
+    assert {a.json()["error"]["event_id"] for a in answers[1:]} == {first}
+    assert Delivery.objects.count() == 1
+
+    # Once it is delivered, the order may be re-sent again.
+    assert webhooks.try_delivery(delivery_of(placed["order_no"]).pk) == DeliveryState.DELIVERED
+    assert resend(shop, placed).status_code == 202
+
+
+def test_manual_resends_of_an_order_are_limited_per_day(world, shop, receiver, settings):
+    settings.KAMENG_WEBHOOK_RESENDS_PER_DAY = 3
+    placed = buy_with_callback(shop, world, receiver.url)
+    for _ in range(3):
+        answer = resend(shop, placed)
+        assert answer.status_code == 202
+        event = int(answer.json()["event_id"].removeprefix("evt_"))
+        assert webhooks.try_delivery(event) == DeliveryState.DELIVERED
+
+    refused = resend(shop, placed)
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "resend_limit"
+    assert 86_400 - 60 < error["retry_after"] <= 86_400
+    assert (Delivery.objects.count(), len(receiver.received)) == (3, 3)
+
+    # Another order has its own allowance.
+    other = buy_with_callback(shop, world, receiver.url, "wh-2")
+    assert resend(shop, other).status_code == 202
+    # A day after the first re-send, there is room for one more.
+    oldest = Delivery.objects.filter(order__order_no=placed["order_no"]).order_by("pk").first()
+    Delivery.objects.filter(pk=oldest.pk).update(created_at=oldest.created_at - timedelta(days=1))
+    assert resend(shop, placed).status_code == 202
+
+
+@pytest.mark.postgres
+def test_racing_resends_make_one_delivery(worker, settings):
+    from tests.factories import World
+
+    settings.KAMENG_WEBHOOK_RETRY_DELAYS = []  # the session's worker gives up at once
+    world = World.build()
+    shop = distributor_for(world.a3)
+    placed = buy_with_callback(shop, world, "http://127.0.0.1:9/notify")
+    order = Order.objects.get(order_no=placed["order_no"])
+    results = race(8, lambda i: webhooks.resend(order))
+    assert sum(isinstance(r, Delivery) for r in results) == 1
+    assert sum(isinstance(r, ResendPending) for r in results) == 7
+    assert Delivery.objects.filter(order=order, manual=True).count() == 1
 
 
 def delivery_of_first(order_no: str) -> str:
