@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("KAMENG_DATA_DIR", BASE_DIR / "var"))
@@ -189,6 +190,14 @@ if CELERY_BROKER_URL == "filesystem://":
         "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues: "celery" (top-ups, offers, escrow, the ledger) and "webhooks" (tries to
+# distributors' URLs, and the poller that re-queues them), so work for suppliers and
+# money never waits behind a slow receiver. A worker started without -Q consumes both;
+# production runs workers per queue (README).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue under its own routing key (left out, Celery binds both under "celery").
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "webhooks")]
+CELERY_TASK_ROUTES = {"kameng.webhooks.tasks.*": {"queue": "webhooks"}}
 # A task is acknowledged only once it has run: a worker that dies half-way leaves the
 # message for another worker. Every task is written to be safe to run twice.
 CELERY_TASK_ACKS_LATE = True

@@ -1,8 +1,10 @@
+import contextlib
+import itertools
 import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -107,3 +109,62 @@ def public_only(settings, dns) -> FakeDns:
     turns off for every other test."""
     settings.KAMENG_WEBHOOK_ALLOW_PRIVATE = False
     return dns
+
+
+@dataclass
+class Trickle:
+    """A receiver over a real socket that answers as slowly or as much as `answer`
+    says: an iterable of (bytes to send, seconds to wait before sending them)."""
+
+    url: str
+    answer: Callable[[], Iterable[tuple[bytes, float]]]
+    connections: list[float] = field(default_factory=list)  # when each was accepted
+    closed: list[float] = field(default_factory=list)  # when we saw the client go
+
+
+@pytest.fixture
+def trickle() -> Iterator[Callable[..., Trickle]]:
+    """Start a trickling receiver: `trickle(answer)`."""
+    servers: list[tuple[socket.socket, threading.Event]] = []
+
+    def start(answer: Callable[[], Iterable[tuple[bytes, float]]]) -> Trickle:
+        listener = socket.create_server(("127.0.0.1", 0))
+        stop = threading.Event()
+        state = Trickle(f"http://127.0.0.1:{listener.getsockname()[1]}/slow", answer)
+        servers.append((listener, stop))
+
+        def serve(conn: socket.socket) -> None:
+            with conn:
+                conn.settimeout(0.2)
+                with contextlib.suppress(TimeoutError):
+                    conn.recv(65536)  # the request (small: one read takes it)
+                try:
+                    for data, wait in state.answer():
+                        if stop.wait(wait):
+                            return
+                        conn.sendall(data)
+                except OSError:  # the client hung up
+                    state.closed.append(time.monotonic())
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                state.connections.append(time.monotonic())
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return state
+
+    yield start
+    for listener, stop in servers:
+        stop.set()
+        listener.close()
+
+
+def drip(head: bytes, filler: bytes, every: float) -> Iterator[tuple[bytes, float]]:
+    """One byte every `every` seconds: those of `head`, then `filler`'s, forever."""
+    for byte in itertools.chain(head, itertools.cycle(filler)):
+        yield bytes([byte]), every
