@@ -18,14 +18,14 @@ def _connection(folder) -> Connection:
 
 
 def test_a_file_still_being_written_is_not_taken_and_whole_messages_are(tmp_path):
-    (tmp_path / ".1_x.celery.msg.partial").write_bytes(b"")  # a writer mid-write
+    (tmp_path / ".1_x.broker-test.msg.partial").write_bytes(b"")  # a writer mid-write
     with _connection(tmp_path) as conn:
-        queue = conn.SimpleQueue("celery")
+        queue = conn.SimpleQueue("broker-test")
         assert queue.qsize() == 0
 
         def send(n: int) -> None:
             with _connection(tmp_path) as writer:
-                writer.SimpleQueue("celery").put({"n": n})
+                writer.SimpleQueue("broker-test").put({"n": n})
 
         with ThreadPoolExecutor(8) as pool:
             sent = pool.map(send, range(200))  # consumed while still being written
