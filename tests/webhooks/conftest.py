@@ -168,3 +168,8 @@ def drip(head: bytes, filler: bytes, every: float) -> Iterator[tuple[bytes, floa
     """One byte every `every` seconds: those of `head`, then `filler`'s, forever."""
     for byte in itertools.chain(head, itertools.cycle(filler)):
         yield bytes([byte]), every
+
+
+def head_by_the_byte() -> Iterator[tuple[bytes, float]]:
+    """A 200's head at a byte every half second, forever: a per-read timeout never fires."""
+    return drip(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", every=0.5)

@@ -17,12 +17,7 @@ from kameng.webhooks.models import Delivery, DeliveryTry
 from kameng.webhooks.states import DeliveryState
 from tests.distributor import distributor_for
 from tests.live import WORKER_THREADS, connect, wait_until
-from tests.webhooks.conftest import drip
-
-
-def head_by_the_byte():
-    """A byte every half second, forever: a per-read timeout never fires."""
-    return drip(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", every=0.5)
+from tests.webhooks.conftest import head_by_the_byte
 
 
 def endless_body():
