@@ -4,7 +4,7 @@ is mocked. Loaded for every test directory by tests/conftest.py."""
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from celery.worker import state as worker_state
 from django.db import connections
+from kombu.asynchronous import set_event_loop
 
 from kameng.catalog.models import Sku
 from kameng.celery import app as celery_app
@@ -68,8 +69,13 @@ def _make_webhooks_app() -> Celery:
 webhooks_app = _make_webhooks_app()
 
 
-def _embedded_worker(app: Celery, queue: str):
-    return start_worker(
+@contextmanager
+def _embedded_worker(app: Celery, queue: str) -> Iterator[object]:
+    """A worker on `queue` with an event loop of its own: Celery's Hub step takes the
+    process's current kombu event loop if there is one, and two workers sharing one,
+    run from two threads, stall each other (on Redis, whose transport uses it)."""
+    set_event_loop(None)
+    with start_worker(
         app,
         pool="threads",
         concurrency=WORKER_THREADS,
@@ -77,7 +83,8 @@ def _embedded_worker(app: Celery, queue: str):
         shutdown_timeout=30,
         queues=[queue],
         hostname=f"{queue}@test",
-    )
+    ) as running:
+        yield running
 
 
 def _purge() -> None:
