@@ -30,17 +30,20 @@ $(BIN)/kameng: pyproject.toml
 
 install: $(BIN)/kameng
 
+# The demo is one machine: distributors' webhook receivers may run on it too.
+demo: export KAMENG_WEBHOOK_ALLOW_PRIVATE ?= 1
 demo: install
 	$(BIN)/kameng migrate --noinput -v0
 	$(BIN)/kameng seed-demo
 	$(BIN)/kameng collectstatic --noinput -v0
 	@echo "Kameng on http://$(HOST):$(PORT)/admin/  (operator / kameng-demo)"
-	@# The simulated top-up supplier and one Celery worker (with beat) run beside the
-	@# web server; Ctrl-C stops all three.
+	@# The simulated top-up supplier and one Celery worker (with beat, consuming both
+	@# queues: "celery" and "webhooks") run beside the web server; Ctrl-C stops all three.
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/kameng sim-supplier --port $(SIM_PORT) --merchant-id demo \
 		--secret kameng-demo-sim-secret --latency-ms 200 --catalog var/demo-sim-catalog.json & \
-	$(BIN)/celery -A kameng worker -B --pool threads --concurrency 4 --loglevel WARNING & \
+	$(BIN)/celery -A kameng worker -B -Q celery,webhooks --pool threads --concurrency 4 \
+		--loglevel WARNING & \
 	$(BIN)/kameng runserver $(HOST):$(PORT) --noreload
 
 lint: install

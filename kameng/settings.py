@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from kombu import Queue
 
 from kameng import config
 
@@ -219,6 +220,14 @@ if CELERY_BROKER_URL == _FILE_BROKER_URL:
         "polling_interval": 0.05,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues: "celery" (top-ups, offers, escrow, the ledger) and "webhooks" (tries to
+# distributors' URLs, and the poller that re-queues them), so work for suppliers and
+# money never waits behind a slow receiver. A worker started without -Q consumes both;
+# production runs workers per queue (README).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue under its own routing key (left out, Celery binds both under "celery").
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "webhooks")]
+CELERY_TASK_ROUTES = {"kameng.webhooks.tasks.*": {"queue": "webhooks"}}
 # A task is acknowledged only once it has run: a worker that dies half-way leaves the
 # message for another worker. Every task is written to be safe to run twice.
 CELERY_TASK_ACKS_LATE = True
@@ -274,13 +283,21 @@ KAMENG_API_CLOCK_SKEW = 300
 # Requests per key: "COUNT/SECONDS", e.g. 50/1 = fifty a second; over it → 429.
 _rate_count, _rate_window = os.environ.get("KAMENG_API_RATE_LIMIT", "50/1").split("/")
 KAMENG_API_RATE_LIMIT = (int(_rate_count), int(_rate_window))
-# Webhooks: seconds to wait for the distributor's answer, and the delays before each
-# retry after a failed try (7 tries over about an hour by default).
+# Webhooks: the deadline of one try in seconds (all of it: lookup, connect, TLS,
+# sending, the answer's status and headers), and the delays before each retry after a
+# failed try (7 tries over about an hour by default).
 KAMENG_WEBHOOK_TIMEOUT = float(os.environ.get("KAMENG_WEBHOOK_TIMEOUT", 5))
 KAMENG_WEBHOOK_RETRY_DELAYS = [
     float(delay)
     for delay in os.environ.get("KAMENG_WEBHOOK_RETRY_DELAYS", "30,120,300,600,900,1800").split(",")
 ]
+# Webhooks go to public addresses only; a single-machine setup whose distributors'
+# receivers run on the same host or LAN turns this on (no address is checked then).
+KAMENG_WEBHOOK_ALLOW_PRIVATE = _env_bool("KAMENG_WEBHOOK_ALLOW_PRIVATE", False)
+# Refuse callback URLs that are not https.
+KAMENG_WEBHOOK_REQUIRE_HTTPS = _env_bool("KAMENG_WEBHOOK_REQUIRE_HTTPS", False)
+# Manual re-sends of one order in any 24 hours (one at a time in any case); 0: none.
+KAMENG_WEBHOOK_RESENDS_PER_DAY = int(os.environ.get("KAMENG_WEBHOOK_RESENDS_PER_DAY", 10))
 
 LOGGING = {
     "version": 1,

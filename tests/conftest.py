@@ -16,6 +16,13 @@ def _fresh_system_accounts():
     forget_system_accounts()
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_to_this_machine(settings):
+    """Test receivers listen on 127.0.0.1, as in a single-machine setup; the SSRF
+    tests (tests/webhooks/test_targets.py) turn this off again."""
+    settings.KAMENG_WEBHOOK_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def world(db):
     """Levels 95% / 97% / 98.5%, an approved supplier with stock, agent1 → agent2 → agent3."""

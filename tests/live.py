@@ -1,16 +1,19 @@
-"""The live stack for end-to-end tests (top-ups, webhooks, the open API): a real Celery
-worker (thread), the live Django server, simulated suppliers over real HTTP. Nothing
+"""The live stack for end-to-end tests (top-ups, webhooks, the open API): real Celery
+workers (threads), the live Django server, simulated suppliers over real HTTP. Nothing
 is mocked. Loaded for every test directory by tests/conftest.py."""
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 
 import pytest
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from celery.worker import state as worker_state
 from django.db import connections
+from kombu.asynchronous import set_event_loop
 
 from kameng.catalog.models import Sku
 from kameng.celery import app as celery_app
@@ -31,24 +34,63 @@ def topup_settings(settings, live_server):
     return settings
 
 
+WORKER_THREADS = 4
+
+
 @pytest.fixture(scope="session")
 def _worker_thread(django_db_setup, django_db_blocker) -> Iterator[object]:
-    """One real worker for the session, on the configured broker (files on SQLite runs,
-    Redis with REDIS_URL); stopping one takes seconds, so it is started once."""
+    """Real workers for the session, on the configured broker (files on SQLite runs,
+    Redis with REDIS_URL), one per queue as production runs them: "celery" (top-ups
+    and the rest) and "webhooks"; stopping them takes seconds, so they start once.
+    Yields the "celery" one."""
     # Production workers keep their connections (CELERY_DB_REUSE_MAX); here each task
     # closes its own, so none is left open on the test database when it is dropped.
     task_postrun.connect(_close_connections, weak=False)
-    with django_db_blocker.unblock():
-        celery_app.control.purge()
-        with start_worker(
-            celery_app,
-            pool="threads",
-            concurrency=4,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-        ) as running:
-            yield running
+    with django_db_blocker.unblock(), ExitStack() as running:
+        _purge()
+        tasks = running.enter_context(_embedded_worker(celery_app, "celery"))
+        running.enter_context(_embedded_worker(webhooks_app, "webhooks"))
+        # Starting a worker makes its app the default one: the project's app again.
+        celery_app.set_default()
+        celery_app.set_current()
+        yield tasks
     task_postrun.disconnect(_close_connections)
+
+
+def _make_webhooks_app() -> Celery:
+    """Celery keeps a worker's choice of queues on its app (app.amqp.queues), so the
+    second worker in this process runs on an app of its own, configured alike."""
+    app = Celery("kameng")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.autodiscover_tasks()
+    return app
+
+
+webhooks_app = _make_webhooks_app()
+
+
+@contextmanager
+def _embedded_worker(app: Celery, queue: str) -> Iterator[object]:
+    """A worker on `queue` with an event loop of its own: Celery's Hub step takes the
+    process's current kombu event loop if there is one, and two workers sharing one,
+    run from two threads, stall each other (on Redis, whose transport uses it)."""
+    set_event_loop(None)
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=WORKER_THREADS,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        queues=[queue],
+        hostname=f"{queue}@test",
+    ) as running:
+        yield running
+
+
+def _purge() -> None:
+    """Drop every waiting task of both queues (each app purges the queue it consumes)."""
+    celery_app.control.purge()
+    webhooks_app.control.purge()
 
 
 def _close_connections(**kwargs) -> None:
@@ -57,16 +99,16 @@ def _close_connections(**kwargs) -> None:
 
 @pytest.fixture
 def worker(transactional_db, topup_settings, _worker_thread) -> Iterator[object]:
-    """The worker, with an empty queue: no test sees another's tasks. Afterwards it is
-    let run dry (tasks held for later included), so nothing it does overlaps the
+    """The workers, with empty queues: no test sees another's tasks. Afterwards they
+    are let run dry (tasks held for later included), so nothing they do overlaps the
     emptying of the test database."""
-    celery_app.control.purge()
+    _purge()
     yield _worker_thread
-    celery_app.control.purge()
+    _purge()
     deadline = time.monotonic() + 15
     while worker_state.active_requests or worker_state.reserved_requests:
         if time.monotonic() > deadline:
-            raise AssertionError("the worker is still busy 15 s after the test")
+            raise AssertionError("a worker is still busy 15 s after the test")
         time.sleep(0.05)
 
 

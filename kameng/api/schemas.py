@@ -74,7 +74,10 @@ class OrderIn(BaseModel):
         default=None,
         max_length=512,
         pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$",
-        description="an http(s) URL where status changes are POSTed",
+        description=(
+            "an http(s) URL where status changes are POSTed; its host must be a public "
+            "address or resolve to public addresses only (else 400 invalid_callback_url)"
+        ),
     )
 
 
@@ -121,9 +124,10 @@ class OrderList(BaseModel):
 class WebhookTry(BaseModel):
     number: int
     at: str
-    http_status: int | None
-    error: str
-    response_excerpt: str
+    http_status: int | None = Field(
+        description="your answer's status code (nothing else of the answer is kept); null: none"
+    )
+    error: str = Field(description="why the try failed, in Kameng's words; empty for a 2xx")
     duration_ms: int
 
 

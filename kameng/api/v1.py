@@ -182,7 +182,10 @@ def list_webhooks(request: HttpRequest, order_no: str = ORDER_NO):
     tags=["webhooks"],
 )
 def resend_webhook(request: HttpRequest, order_no: str = ORDER_NO):
-    """Send the order's current state to its callback_url again (a new delivery)."""
+    """Send the order's current state to its callback_url again (a new delivery).
+    409 no_callback_url: the order has none; 409 resend_pending: an earlier re-send
+    of this order is still pending; 429 resend_limit: the order's re-sends in 24 hours
+    are used up (detail retry_after, seconds)."""
     order = own_order(request, order_no)
     delivery = webhooks.resend(order)
     return Answer(202, delivery_entry(delivery))

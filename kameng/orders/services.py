@@ -41,6 +41,7 @@ from kameng.supply.errors import OutOfStock
 from kameng.topup import queries as topup_queries
 from kameng.topup.dispatch import first_route, open_attempt
 from kameng.webhooks import dispatch as webhooks
+from kameng.webhooks.targets import check_callback_url
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def place_order(
     recharge_account = recharge_account.strip()
     callback_url = callback_url.strip()
     if callback_url:
-        _check_callback_url(callback_url)
+        check_callback_url(callback_url)  # 400 invalid_callback_url: not a public URL
         if api_key_id is None:
             raise InvalidInput("webhooks are signed with an API key: callback_url needs one")
     extra = f"{recharge_account}|{callback_url}" if callback_url else recharge_account
@@ -491,14 +492,6 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
         raise InvalidInput("out_trade_no must be 1–64 printable characters")
     if out_trade_no != out_trade_no.strip():
         raise InvalidInput("out_trade_no must not begin or end with spaces")
-
-
-_CALLBACK_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
-
-
-def _check_callback_url(url: str) -> None:
-    if len(url) > 512 or not url.isprintable() or not _CALLBACK_URL.fullmatch(url):
-        raise InvalidInput("callback_url must be an http(s) URL of at most 512 characters")
 
 
 _ACCOUNT = re.compile(r"[0-9A-Za-z_@.+-]{3,64}")

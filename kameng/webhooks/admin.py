@@ -8,7 +8,7 @@ from kameng.webhooks.models import Delivery, DeliveryTry
 
 class DeliveryTryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryTry
-    fields = ["number", "at", "http_status", "error", "response_excerpt", "duration_ms"]
+    fields = ["number", "at", "http_status", "error", "duration_ms"]
     extra = 0
 
 

@@ -26,7 +26,6 @@ def delivery_entry(d: Delivery) -> dict:
                 "at": t.at.isoformat(),
                 "http_status": t.http_status,
                 "error": t.error,
-                "response_excerpt": t.response_excerpt,
                 "duration_ms": t.duration_ms,
             }
             for t in d.attempts.all()

@@ -2,27 +2,33 @@
 callback_url is POSTed there, signed with the secret of the key that placed it,
 until the distributor answers 2xx or the retry schedule runs out (about an hour).
 
-Each try is claimed by moving `next_try_at` past the request's timeout first, so a
-task that runs twice, or the poller racing a queued task, never sends twice at once;
-a worker that dies mid-try leaves the delivery due again once the lease ends.
+A try has one deadline for all of it (KAMENG_WEBHOOK_TIMEOUT: lookup, connect, TLS,
+sending, the answer's status and headers; transport.py), and goes only to a checked
+public address (targets.py). It is claimed first by moving `next_try_at` to the end
+of a lease well past that deadline, so a task that runs twice, or the poller racing a
+queued task, never sends twice at once, and the lease never runs out under a running
+try; a worker that dies mid-try leaves the delivery due again once the lease ends.
+
+Of the answer only the status code is kept (and a short reason of our own): what a
+receiver says is never stored or shown.
 """
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kameng.client import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, webhook_signature
 from kameng.orders.models import Order
 from kameng.orders.queries import order_view
 from kameng.vault import decrypt
-from kameng.webhooks import dispatch
-from kameng.webhooks.errors import NoCallbackUrl
+from kameng.webhooks import dispatch, transport
+from kameng.webhooks.errors import NoCallbackUrl, ResendLimitReached, ResendPending
 from kameng.webhooks.models import Delivery, DeliveryTry
 from kameng.webhooks.states import DeliveryState, can_move
 
@@ -32,8 +38,7 @@ USER_AGENT = "Kameng-Webhook/1"
 @dataclass(frozen=True)
 class Outcome:
     http_status: int | None
-    error: str
-    excerpt: str
+    error: str  # why it was not a 2xx, in our words
     duration_ms: int
 
     @property
@@ -44,10 +49,9 @@ class Outcome:
 def try_delivery(delivery_id: int) -> str | None:
     """Make the next try of a due delivery; returns its state after, None if not due."""
     now = timezone.now()
-    lease = timedelta(seconds=settings.KAMENG_WEBHOOK_TIMEOUT + 25)
     claimed = Delivery.objects.filter(
         pk=delivery_id, state=DeliveryState.PENDING, next_try_at__lte=now
-    ).update(next_try_at=now + lease)
+    ).update(next_try_at=now + lease())
     if not claimed:
         return None
     delivery = Delivery.objects.select_related("order__agent", "order__api_key").get(pk=delivery_id)
@@ -69,12 +73,54 @@ def payload(delivery: Delivery) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def lease() -> timedelta:
+    """How long a claimed try keeps everyone else off: twice its deadline plus a
+    minute (for the payload, the record, a busy database)."""
+    return timedelta(seconds=2 * settings.KAMENG_WEBHOOK_TIMEOUT + 60)
+
+
 def resend(order: Order) -> Delivery:
-    """The distributor asks for the order's current state to be sent again."""
+    """The distributor asks for the order's current state to be sent again. Bounded,
+    since each re-send is up to seven requests from us: one at a time per order
+    (a unique constraint on pending manual deliveries, so racing requests too), and
+    at most KAMENG_WEBHOOK_RESENDS_PER_DAY in any 24 hours."""
     if not order.callback_url:
         raise NoCallbackUrl(f"order {order.order_no} has no callback_url")
-    with transaction.atomic():
-        return dispatch.order_changed(order, timezone.now(), manual=True)
+    limit = settings.KAMENG_WEBHOOK_RESENDS_PER_DAY
+    if limit <= 0:
+        raise ResendLimitReached("manual re-sends are turned off on this platform")
+    now = timezone.now()
+    manual = Delivery.objects.filter(order=order, manual=True)
+    pending = manual.filter(state=DeliveryState.PENDING).first()
+    if pending is not None:
+        raise _still_pending(pending)
+    window = timedelta(days=1)
+    recent = list(
+        manual.filter(created_at__gt=now - window)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        retry_after = max(1, math.ceil((recent[0] + window - now).total_seconds()))
+        raise ResendLimitReached(
+            f"at most {limit} re-sends of one order in 24 hours; retry after {retry_after} s",
+            retry_after=retry_after,
+        )
+    try:
+        with transaction.atomic():
+            return dispatch.order_changed(order, now, manual=True)
+    except IntegrityError:  # a racing re-send of the same order was first
+        raise _still_pending(manual.filter(state=DeliveryState.PENDING).first()) from None
+
+
+def _still_pending(pending: Delivery | None) -> ResendPending:
+    if pending is None:  # it finished in the meantime
+        return ResendPending("another re-send of this order was being made; try again")
+    when = f", next try at {pending.next_try_at.isoformat()}" if pending.next_try_at else ""
+    return ResendPending(
+        f"a re-send of this order is still pending ({pending.event_id}{when})",
+        event_id=pending.event_id,
+    )
 
 
 def poll_due(limit: int = 500) -> int:
@@ -103,19 +149,8 @@ def _post(delivery: Delivery, body: bytes) -> Outcome:
         HEADER_KEY: delivery.order.api_key.app_key,
     }
     started = time.monotonic()
-    try:
-        response = httpx.post(
-            delivery.url,
-            content=body,
-            headers=headers,
-            timeout=settings.KAMENG_WEBHOOK_TIMEOUT,
-            follow_redirects=False,
-        )
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:255]
-        return Outcome(None, error, "", _elapsed_ms(started))
-    excerpt = response.text[:255]
-    return Outcome(response.status_code, "", excerpt, _elapsed_ms(started))
+    status, reason = transport.post(delivery.url, body, headers, settings.KAMENG_WEBHOOK_TIMEOUT)
+    return Outcome(status, reason[:255], _elapsed_ms(started))
 
 
 def _record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> str:
@@ -138,7 +173,6 @@ def _record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> str:
             at=started_at,
             http_status=outcome.http_status,
             error=outcome.error,
-            response_excerpt=outcome.excerpt,
             duration_ms=outcome.duration_ms,
         )
         Delivery.objects.filter(pk=delivery.pk, tries=delivery.tries).update(**fields)

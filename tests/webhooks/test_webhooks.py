@@ -13,11 +13,13 @@ from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.webhooks import services as webhooks
+from kameng.webhooks.errors import ResendPending
 from kameng.webhooks.models import Delivery
 from kameng.webhooks.states import DeliveryState
 from tests.concurrency import race
 from tests.distributor import distributor_for
 from tests.live import connect, wait_until
+from tests.webhooks.conftest import head_by_the_byte
 
 
 def buy_with_callback(shop, world, url: str, out_trade_no: str = "wh-1") -> dict:
@@ -89,7 +91,10 @@ def test_the_distributor_sees_every_try_and_failures_are_retried(world, shop, re
     assert (logged["state"], logged["tries"], logged["url"]) == ("delivered", 3, receiver.url)
     assert [a["http_status"] for a in logged["attempts"]] == [500, 503, 200]
     assert [a["number"] for a in logged["attempts"]] == [1, 2, 3]
-    assert logged["attempts"][0]["response_excerpt"] == "not now"
+    assert logged["attempts"][0]["error"] == "answered 500 Internal Server Error"
+    # The receiver answered "not now": nothing of what it said is kept or shown.
+    assert "not now" not in json.dumps(logged)
+    assert set(logged["attempts"][0]) == {"number", "at", "http_status", "error", "duration_ms"}
     assert len(receiver.received) == 3
     # Each try carries the same event id: the distributor can drop repeats.
     assert len({r.headers["X-Kameng-Event-Id"] for r in receiver.received}) == 1
@@ -132,6 +137,68 @@ def test_manual_resend_sends_the_current_state_again(world, shop, receiver):
         delivery_of_first(placed["order_no"]),
         resent["event_id"],
     ]
+
+
+def resend(shop, placed: dict):
+    return shop.call("POST", f"/api/v1/orders/{placed['order_no']}/webhooks")
+
+
+def test_fifteen_resends_in_a_row_make_one_delivery(world, shop, receiver):
+    placed = buy_with_callback(shop, world, receiver.url)
+    answers = [resend(shop, placed) for _ in range(15)]
+    assert [a.status_code for a in answers] == [202] + [409] * 14
+    first = answers[0].json()["event_id"]
+    assert {a.json()["error"]["code"] for a in answers[1:]} == {"resend_pending"}
+    assert {a.json()["error"]["event_id"] for a in answers[1:]} == {first}
+    assert Delivery.objects.count() == 1
+
+    # Once it is delivered, the order may be re-sent again.
+    assert webhooks.try_delivery(delivery_of(placed["order_no"]).pk) == DeliveryState.DELIVERED
+    assert resend(shop, placed).status_code == 202
+
+
+def test_manual_resends_of_an_order_are_limited_per_day(world, shop, receiver, settings):
+    settings.KAMENG_WEBHOOK_RESENDS_PER_DAY = 3
+    placed = buy_with_callback(shop, world, receiver.url)
+    for _ in range(3):
+        answer = resend(shop, placed)
+        assert answer.status_code == 202
+        event = int(answer.json()["event_id"].removeprefix("evt_"))
+        assert webhooks.try_delivery(event) == DeliveryState.DELIVERED
+
+    refused = resend(shop, placed)
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "resend_limit"
+    assert 86_400 - 60 < error["retry_after"] <= 86_400
+    assert (Delivery.objects.count(), len(receiver.received)) == (3, 3)
+
+    # Another order has its own allowance.
+    other = buy_with_callback(shop, world, receiver.url, "wh-2")
+    assert resend(shop, other).status_code == 202
+    # A day after the first re-send, there is room for one more.
+    oldest = Delivery.objects.filter(order__order_no=placed["order_no"]).order_by("pk").first()
+    Delivery.objects.filter(pk=oldest.pk).update(created_at=oldest.created_at - timedelta(days=1))
+    assert resend(shop, placed).status_code == 202
+
+
+@pytest.mark.postgres
+def test_racing_resends_make_one_delivery(worker, settings, trickle):
+    from tests.factories import World
+
+    # The re-send's try drips until its deadline: it stays pending through the race
+    # (a try that ended at once would rightly make room for the next re-send).
+    settings.KAMENG_WEBHOOK_TIMEOUT = 3
+    settings.KAMENG_WEBHOOK_RETRY_DELAYS = []
+    receiver = trickle(head_by_the_byte)
+    world = World.build()
+    shop = distributor_for(world.a3)
+    placed = buy_with_callback(shop, world, receiver.url)
+    order = Order.objects.get(order_no=placed["order_no"])
+    results = race(8, lambda i: webhooks.resend(order))
+    assert sum(isinstance(r, Delivery) for r in results) == 1, results
+    assert sum(isinstance(r, ResendPending) for r in results) == 7
+    assert Delivery.objects.filter(order=order, manual=True).count() == 1
 
 
 def delivery_of_first(order_no: str) -> str:
