@@ -71,6 +71,17 @@ def parse_money(value: Decimal | int | str, *, allow_zero: bool = False) -> Deci
     return amount.quantize(CENT)
 
 
+def _valid_amount(value: Decimal | None) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value is None:
+        return
+    try:
+        parse_money(value)
+    except InvalidAmount as exc:
+        raise ValidationError(InvalidAmount.title, code=InvalidAmount.code) from exc
+
+
 def to_cents(value: Decimal) -> int:
     return int(to_money(value) * 100)
 
@@ -115,6 +126,10 @@ class MoneyField(models.DecimalField):
         if connection.vendor == "sqlite":
             return to_cents(value)
         return to_money(value)
+
+    def formfield(self, **kwargs):
+        """Admin forms parse amounts with the same rule as the CLI and services."""
+        return super().formfield(**{"validators": [_valid_amount], **kwargs})
 
     def from_db_value(self, value, expression, connection):
         if value is None or connection.vendor != "sqlite":

@@ -126,3 +126,12 @@ def test_the_admin_refuses_a_price_beyond_the_column(world, admin_client):
     )
     assert response.status_code == 200  # the form again, with its error
     assert not world.a1.prices.exists()
+
+
+def test_admin_forms_take_amounts_by_the_same_rule(world, admin_client):
+    response = admin_client.post(
+        reverse("admin:agents_agentprice_add"),
+        {"agent": world.a1.pk, "sku": world.sku.pk, "retail_price": "-1", "sub_agent_price": ""},
+    )
+    assert "金额不正确" in response.content.decode()
+    assert not world.a1.prices.exists()
