@@ -26,8 +26,8 @@ KAMENG = [sys.executable, "-m", "kameng.cli"]
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """`kameng ARGS` in a clean environment of its own (a fresh data folder)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAMENG_", "DATABASE_URL"))}
-    clean.pop("REDIS_URL", None)
-    clean.pop("CELERY_BROKER_URL", None)
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        clean.pop(name, None)
     clean.update(KAMENG_DATA_DIR=str(tmp_path / "data"), **env)
     return subprocess.run(
         [*KAMENG, *args], env=clean, capture_output=True, text=True, timeout=60, check=False

@@ -41,9 +41,7 @@ class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "supplier",
         "status",
         "cost",
-        "submits",
-        "queries",
-        "message",
+        "short_message",
         "created_at",
     ]
     list_filter = ["status", "supplier"]
@@ -52,6 +50,11 @@ class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-pk"]
     inlines = [ResolutionInline]
     actions = ["query_again", "mark_delivered", "mark_failed"]
+
+    @admin.display(description="消息")
+    def short_message(self, obj: Attempt) -> str:
+        """The supplier's or transport's words, cut to fit the list (whole on the page)."""
+        return obj.message if len(obj.message) <= 40 else obj.message[:39] + "…"
 
     def has_resolve_permission(self, request) -> bool:
         return request.user.has_perm("topup.change_attempt")

@@ -10,7 +10,7 @@ class InvalidCallbackUrl(InvalidInput):
     """A callback_url Kameng will not send to: malformed, or not a public address."""
 
     code = "invalid_callback_url"
-    title = "回调地址不可用（须为公网 http(s) 地址）"
+    title = "回调地址不可用（须为可访问的公网地址）"
 
 
 class ResendPending(Conflict):
