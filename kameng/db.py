@@ -88,12 +88,29 @@ def _insert_sql(model: type[Model]) -> tuple[str, list[Field]]:
     return sql, fields
 
 
-def insert(instance: Model) -> None:
+def insert(instance: Model, *, then: tuple[str, list] | None = None) -> None:
     """INSERT one model instance and set its pk: `save()` without signals or the
     generic machinery. Each field still prepares its own value (JSON, datetimes,
-    auto_now_add), and database constraints still apply."""
+    auto_now_add), and database constraints still apply.
+
+    `then` = (sql, params): a statement that needs the new row's id, written with
+    `{id}` where it goes (e.g. the row's first history entries). PostgreSQL runs both
+    in one statement (a data-modifying WITH), one round trip; SQLite one after the other.
+    """
     sql, fields = _insert_sql(type(instance))
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    instance.pk = fetch_one(sql, values)[0]
+    if then is not None and connection.vendor == "postgresql":
+        then_sql, then_params = then
+        pk_column = connection.ops.quote_name(instance._meta.pk.column)
+        dependent = then_sql.format(id=f"(SELECT {pk_column} FROM new)")
+        instance.pk = fetch_one(
+            f"WITH new AS ({sql}), dependent AS ({dependent}) SELECT {pk_column} FROM new",
+            [*values, *then_params],
+        )[0]
+    else:
+        instance.pk = fetch_one(sql, values)[0]
+        if then is not None:
+            then_sql, then_params = then
+            execute(then_sql.format(id=int(instance.pk)), then_params)
     instance._state.adding = False
     instance._state.db = connection.alias

@@ -18,6 +18,7 @@ from decimal import Decimal
 from kameng import db
 from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
+from kameng.catalog.queries import SKU_COLUMNS, SKU_FROM, check_sku_id, sellable_from_row
 from kameng.ledger.services import REVENUE, system_account_id
 from kameng.money import to_money
 
@@ -80,6 +81,37 @@ def quote(agent: Agent, sku: Sku, *, retail: bool = False) -> Quote:
     rows = db.fetch_all(
         _CHAIN_SQL.format(ids=", ".join(["%s"] * len(chain_ids))), [sku.pk, *chain_ids]
     )
+    return _quote(sku, rows, retail)
+
+
+# The order path's one read before its transaction: the SKU (with the sale rule's
+# columns) and the buyer's whole chain, one row per agent.
+_SALE_SQL = f"""
+    SELECT {SKU_COLUMNS},
+        a.id, a.wallet_id, a.active, l.discount, ap.sub_agent_price, ap.retail_price
+    FROM {SKU_FROM}
+    LEFT JOIN agents_agent a ON a.id IN ({{ids}})
+    LEFT JOIN agents_agentlevel l ON l.depth = a.depth
+    LEFT JOIN agents_agentprice ap ON ap.agent_id = a.id AND ap.sku_id = s.id
+    WHERE s.id = %s
+    ORDER BY a.depth
+"""
+_SKU_WIDTH = len(SKU_COLUMNS.split(","))
+
+
+def sale_quote(agent: Agent, sku_id: int, *, retail: bool = False) -> tuple[Sku, Quote]:
+    """The SKU if it may be sold now (catalog's rule) and `agent`'s prices for it, in
+    one round trip: `sellable_sku` and `quote` together, for every order."""
+    check_sku_id(sku_id)
+    chain_ids = agent.chain_ids
+    rows = db.fetch_all(
+        _SALE_SQL.format(ids=", ".join(["%s"] * len(chain_ids))), [*chain_ids, sku_id]
+    )
+    sku = sellable_from_row(sku_id, rows[0][:_SKU_WIDTH] if rows else None)
+    return sku, _quote(sku, [row[_SKU_WIDTH:] for row in rows], retail)
+
+
+def _quote(sku: Sku, rows: list[tuple], retail: bool) -> Quote:
     links: list[ChainLink] = []
     set_by_parent: Decimal | None = None  # the sub-agent price the previous agent chose
     own_retail: Decimal | None = None

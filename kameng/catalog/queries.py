@@ -4,17 +4,27 @@ from kameng import db
 from kameng.catalog.errors import SkuNotFound, SkuNotSellable
 from kameng.catalog.models import Sku
 
+# What sellable_from_row reads, for reads that join the SKU into a larger query (the
+# order path reads SKU and price chain in one: agents.pricing.sale_quote).
+SKU_COLUMNS = "s.product_id, s.name, s.face_value, s.kind, s.authorised, s.active, p.active"
+SKU_FROM = "catalog_sku s JOIN catalog_product p ON p.id = s.product_id"
+
 
 def sellable_sku(sku_id: int) -> Sku:
     """The SKU if it may be sold now: active, authorised, its product active.
-    (One plain-SQL read: this runs on every order.)"""
+    (One plain-SQL read.)"""
+    check_sku_id(sku_id)
+    row = db.fetch_one(f"SELECT {SKU_COLUMNS} FROM {SKU_FROM} WHERE s.id = %s", [sku_id])
+    return sellable_from_row(sku_id, row)
+
+
+def check_sku_id(sku_id: object) -> None:
     if not isinstance(sku_id, int) or isinstance(sku_id, bool):
         raise SkuNotFound(f"SKU {sku_id} does not exist", sku_id=str(sku_id))
-    row = db.fetch_one(
-        "SELECT s.product_id, s.name, s.face_value, s.kind, s.authorised, s.active, p.active"
-        " FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id WHERE s.id = %s",
-        [sku_id],
-    )
+
+
+def sellable_from_row(sku_id: int, row: tuple | None) -> Sku:
+    """The SKU from SKU_COLUMNS (None: no such SKU), if the sale rule allows it."""
     if row is None:
         raise SkuNotFound(f"SKU {sku_id} does not exist", sku_id=str(sku_id))
     product_id, name, face_value, kind, authorised, active, product_active = row

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
+from kameng.ledger.models import Account
 from kameng.money import MoneyField
 from kameng.orders.states import Status
 
@@ -53,6 +54,17 @@ class Order(models.Model):
     # for each agent's spread, and what the platform receives before supplier cost.
     spreads = models.JSONField(default=list, verbose_name="分润")
     platform_gross = MoneyField(max_digits=14, default=0, verbose_name="平台收入（含成本）")
+    # The escrow account holding the order's money (ledger.escrow_account_id, chosen by
+    # the order number). Empty on orders placed before escrow was split: the first one.
+    escrow_account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name="托管账户",
+    )
     payment_ref = models.CharField(
         max_length=64, null=True, blank=True, unique=True, verbose_name="支付流水号"
     )

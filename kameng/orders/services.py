@@ -18,12 +18,12 @@ from django.utils import timezone
 from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
-from kameng.agents.pricing import Quote, quote
+from kameng.agents.pricing import Quote, sale_quote
 from kameng.catalog.models import Sku
-from kameng.catalog.queries import sellable_sku
 from kameng.errors import DomainError, InvalidInput
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Journal
+from kameng.orders import consequences, fulfilment
 from kameng.orders.errors import (
     ConfirmWindowClosed,
     DuplicateOutTradeNo,
@@ -35,13 +35,9 @@ from kameng.orders.errors import (
 )
 from kameng.orders.models import Order, OrderEvent
 from kameng.orders.states import Status, can_move
-from kameng.supply import queries as supply_queries
-from kameng.supply import services as supply
+from kameng.outbound import check_callback_url
+from kameng.supply import queries as stock_queries
 from kameng.supply.errors import OutOfStock
-from kameng.topup import queries as topup_queries
-from kameng.topup.dispatch import first_route, open_attempt
-from kameng.webhooks import dispatch as webhooks
-from kameng.webhooks.targets import check_callback_url
 
 
 @dataclass(frozen=True)
@@ -110,52 +106,41 @@ def _buy(
     *,
     callback: tuple[str, int | None] = ("", None),
 ) -> Order:
-    sku = sellable_sku(sku_id)
+    sku, prices = sale_quote(agent, sku_id)  # SkuNotFound / SkuNotSellable
     _check_recharge_account(sku, recharge_account)
     if not agent.active:
         raise AgentInactive("this agent account is disabled")
-    prices = quote(agent, sku)
-    amount = prices.unit_price * quantity
-    direct = sku.kind == Sku.Kind.DIRECT
-    # Direct: pick the supplier before any money moves; none able → out_of_stock.
-    route = first_route(sku, quantity, prices.top_price) if direct else None
+    fulfil = fulfilment.for_sku(sku)
+    # Before any money moves: who delivers (a top-up's supplier; none able → out_of_stock).
+    prepared = fulfil.prepare(sku, quantity, prices.top_price)
     now = timezone.now()
+    order = _new_order(
+        agent,
+        Order.Channel.AGENT,
+        sku,
+        quantity,
+        prices,
+        now,
+        out_trade_no=out_trade_no,
+        request_hash=request_hash,
+        recharge_account=recharge_account,
+        callback_url=callback[0],
+        api_key_id=callback[1],
+        status=Status.DELIVERED if fulfil.immediate else Status.DELIVERING,
+        paid_at=now,
+        delivered_at=now if fulfil.immediate else None,
+        confirm_deadline=_confirm_deadline(now) if fulfil.immediate else None,
+    )
     with transaction.atomic():
-        order = Order(
-            order_no=_new_order_no(now),
-            agent=agent,
-            channel=Order.Channel.AGENT,
-            out_trade_no=out_trade_no,
-            request_hash=request_hash,
-            sku=sku,
-            quantity=quantity,
-            unit_price=prices.unit_price,
-            amount=amount,
-            recharge_account=recharge_account,
-            callback_url=callback[0],
-            api_key_id=callback[1],
-            status=Status.DELIVERING if direct else Status.DELIVERED,
-            spreads=_spreads_json(prices, quantity),
-            platform_gross=prices.top_price * quantity,
-            created_at=now,
-            paid_at=now,
-            delivered_at=None if direct else now,
-            confirm_deadline=None if direct else _confirm_deadline(now),
-        )
-        db.insert(order)
-        if route is None:
-            cards = supply.allocate_cards(sku.pk, quantity, order.pk, now)
-            _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
-            _check_codes_readable(cards)
+        _insert(order, [Status.CREATED, Status.PAID, order.status], now)
+        fulfil.start(order, prepared, now)  # codes taken, or the first attempt opened
+        # Last, so the shared escrow row is locked only until the commit right after.
         ledger.post(
             key=f"order:{order.order_no}:pay",
             kind=Journal.Kind.ORDER_PAY,
             reference=order.order_no,
-            lines=[(agent.wallet_id, -amount), (ledger.system_account_id(ledger.ESCROW), amount)],
+            lines=[(agent.wallet_id, -order.amount), (_escrow_id(order), order.amount)],
         )
-        if route is not None:
-            open_attempt(order, route, 1, now)
-        _record_events(order, [Status.CREATED, Status.PAID, order.status], now)
     return order
 
 
@@ -180,30 +165,27 @@ def create_storefront_order(
     existing = _existing_order(seller, out_trade_no, request_hash)
     if existing is not None:
         return Placed(existing, created=False)
-    sku = sellable_sku(sku_id)
+    sku, prices = sale_quote(seller, sku_id, retail=True)
     _check_recharge_account(sku, recharge_account)
     if not seller.active:
         raise AgentInactive("this storefront's agent account is disabled")
-    prices = quote(seller, sku, retail=True)
+    order = _new_order(
+        seller,
+        Order.Channel.STOREFRONT,
+        sku,
+        quantity,
+        prices,
+        now,
+        order_no=order_no,
+        out_trade_no=out_trade_no,
+        request_hash=request_hash,
+        buyer_contact=buyer_contact[:128],
+        recharge_account=recharge_account,
+        status=Status.CREATED,
+    )
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                order_no=order_no,
-                agent=seller,
-                channel=Order.Channel.STOREFRONT,
-                out_trade_no=out_trade_no,
-                request_hash=request_hash,
-                sku=sku,
-                quantity=quantity,
-                unit_price=prices.unit_price,
-                amount=prices.unit_price * quantity,
-                buyer_contact=buyer_contact[:128],
-                recharge_account=recharge_account,
-                status=Status.CREATED,
-                spreads=_spreads_json(prices, quantity),
-                platform_gross=prices.top_price * quantity,
-            )
-            _record_events(order, [Status.CREATED], now)
+            _insert(order, [Status.CREATED], now)
     except IntegrityError:
         existing = _existing_order(seller, out_trade_no, request_hash)
         if existing is None:
@@ -247,36 +229,27 @@ def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datet
         key=f"order:{order.order_no}:pay",
         kind=Journal.Kind.ORDER_PAY,
         reference=order.order_no,
-        lines=[
-            (ledger.system_account_id(ledger.PAYMENTS), -amount),
-            (ledger.system_account_id(ledger.ESCROW), amount),
-        ],
+        lines=[(ledger.system_account_id(ledger.PAYMENTS), -amount), (_escrow_id(order), amount)],
     )
-    if order.recharge_account:
-        try:
-            route = first_route(order.sku, order.quantity, order.platform_unit_price)
-        except OutOfStock as exc:
-            fail_direct(order, now, note=exc.code)
-        else:
-            _transition(order, Status.DELIVERING, now)
-            open_attempt(order, route, 1, now)
-        return
+    fulfil = fulfilment.for_sku(order.sku)
     try:
-        with transaction.atomic():
-            cards = supply.allocate_cards(order.sku_id, order.quantity, order.pk, now)
-            _check_cost_covered(order.platform_gross, sum(card.cost for card in cards))
-            _check_codes_readable(cards)
+        with transaction.atomic():  # a savepoint: goods that cannot be had keep the payment
+            prepared = fulfil.prepare(order.sku, order.quantity, order.platform_unit_price)
+            fulfil.start(order, prepared, now)
     except (OutOfStock, PriceBelowCost) as exc:
         _transition(order, Status.FAILED, now, note=exc.code)
         _refund(order, now)
     else:
-        _transition(
-            order,
-            Status.DELIVERED,
-            now,
-            delivered_at=now,
-            confirm_deadline=_confirm_deadline(now),
-        )
+        if fulfil.immediate:
+            _transition(
+                order,
+                Status.DELIVERED,
+                now,
+                delivered_at=now,
+                confirm_deadline=_confirm_deadline(now),
+            )
+        else:
+            _transition(order, Status.DELIVERING, now)
 
 
 def confirm_receipt(order: Order) -> Order:
@@ -335,7 +308,7 @@ def resolve_dispute(order: Order, *, upheld: bool, note: str = "", operator: str
     with transaction.atomic():
         if upheld:
             _transition(order, Status.REFUNDED, now, note=note, closed_at=now)
-            supply.invalidate_order_cards(order.pk)
+            fulfilment.for_sku(order.sku).withdraw(order)
             _post_refund(order)
         else:
             _transition(order, Status.COMPLETED, now, note=note)
@@ -375,7 +348,7 @@ def reveal_cards(order: Order, viewer: Agent) -> list[tuple[str, str]]:
     """Decrypted (code, secret) pairs, for the order's own agent only."""
     if order.agent_id != viewer.pk:
         raise OrderNotFound(f"order {order.order_no} not found")
-    return [(code, vault.decrypt(token)) for code, token in supply_queries.order_cards(order.pk)]
+    return [(code, vault.decrypt(token)) for code, token in stock_queries.order_cards(order.pk)]
 
 
 def get_order(order_no: str, *, agent: Agent | None = None, channel: str | None = None) -> Order:
@@ -398,9 +371,9 @@ def get_order(order_no: str, *, agent: Agent | None = None, channel: str | None 
 def _settle(order: Order) -> None:
     """Escrow → supplier cost, each agent's spread, the platform's fee."""
     # A top-up owes the supplier that delivered it; a card order, the cards' suppliers.
-    costs = (topup_queries if order.recharge_account else supply_queries).supplier_costs(order.pk)
+    costs = fulfilment.for_sku(order.sku).supplier_costs(order)
     fee = order.platform_gross - sum((cost for _, cost in costs), Decimal(0))
-    lines = [(ledger.system_account_id(ledger.ESCROW), -order.amount)]
+    lines = [(_escrow_id(order), -order.amount)]
     lines += [(int(account_id), Decimal(amount)) for account_id, amount in order.spreads]
     lines += costs
     lines.append((ledger.system_account_id(ledger.REVENUE), fee))
@@ -427,20 +400,14 @@ def _post_refund(order: Order) -> None:
         key=f"order:{order.order_no}:refund",
         kind=Journal.Kind.ORDER_REFUND,
         reference=order.order_no,
-        lines=[(ledger.system_account_id(ledger.ESCROW), -order.amount), (payer, order.amount)],
+        lines=[(_escrow_id(order), -order.amount), (payer, order.amount)],
     )
 
 
-def _check_cost_covered(platform_gross: Decimal, cost: Decimal) -> None:
-    if cost > platform_gross:
-        raise PriceBelowCost(f"supplier cost {cost} exceeds the platform price {platform_gross}")
-
-
-def _check_codes_readable(cards: list[supply.AllocatedCard]) -> None:
-    """Codes nobody can decrypt (misconfigured keys) must not be sold: SecretUnreadable
-    rolls the order back before any money moves."""
-    for card in cards:
-        vault.decrypt(card.secret_token, "the order's card codes")
+def _escrow_id(order: Order) -> int:
+    """The escrow account the order's money sits in (orders from before escrow was
+    split: the first one)."""
+    return order.escrow_account_id or ledger.system_account_id(ledger.ESCROW)
 
 
 # --- state ------------------------------------------------------------------------------
@@ -461,24 +428,24 @@ def _transition(order: Order, target: str, now: datetime, *, note: str = "", **f
     for name, value in fields.items():
         setattr(order, name, value)
     OrderEvent.objects.create(order=order, from_status=current, to_status=target, note=note, at=now)
-    if order.callback_url:
-        webhooks.order_changed(order, now)
+    consequences.status_changed(order, current, now)  # webhooks, ...: the list is there
 
 
-def _record_events(order: Order, path: list[str], now: datetime) -> None:
-    """History of an order that went through several states in one transaction."""
+def _insert(order: Order, path: list[str], now: datetime) -> None:
+    """INSERT a new order with the history of the states it starts in (several, when it
+    is paid and delivered in the same transaction): one statement on PostgreSQL."""
     previous = ""
     params: list = []
     for status in path:
         assert not previous or can_move(previous, status), f"{previous} → {status}"
-        params += [order.pk, previous, status, "", db.db_datetime(now)]
+        params += [previous, status, db.db_datetime(now)]
         previous = status
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(path))
-    db.execute(
+    values = ", ".join(["({id}, %s, %s, '', %s)"] * len(path))
+    history = (
         "INSERT INTO orders_orderevent (order_id, from_status, to_status, note, at)"
-        f" VALUES {values}",
-        params,
+        f" VALUES {values}"
     )
+    db.insert(order, then=(history, params))
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -519,6 +486,35 @@ def _existing_order(agent: Agent, out_trade_no: str, request_hash: str) -> Order
             order_no=order.order_no,
         )
     return order
+
+
+def _new_order(
+    agent: Agent,
+    channel: str,
+    sku: Sku,
+    quantity: int,
+    prices: Quote,
+    now: datetime,
+    *,
+    order_no: str = "",
+    **fields,
+) -> Order:
+    """An order at `prices` (the split of escrow fixed now), not yet saved."""
+    order_no = order_no or _new_order_no(now)
+    return Order(
+        order_no=order_no,
+        agent=agent,
+        channel=channel,
+        sku=sku,
+        quantity=quantity,
+        unit_price=prices.unit_price,
+        amount=prices.unit_price * quantity,
+        spreads=_spreads_json(prices, quantity),
+        platform_gross=prices.top_price * quantity,
+        escrow_account_id=ledger.escrow_account_id(order_no),
+        created_at=now,
+        **fields,
+    )
 
 
 def _new_order_no(now: datetime) -> str:

@@ -1,5 +1,5 @@
-"""Opening attempts and queueing their work. Kept apart from services.py because the
-order flow calls it while placing an order (services.py calls back into orders)."""
+"""Opening attempts and queueing their work: used when an order is placed
+(fulfilment.py) and when an attempt fails over (services.py)."""
 
 from datetime import datetime, timedelta
 

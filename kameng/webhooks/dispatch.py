@@ -1,5 +1,5 @@
-"""Recording a status change for delivery. Kept apart from services.py because the
-order flow calls it inside its transactions (services.py reads orders back)."""
+"""Recording a status change for delivery, inside the transaction that made it (the
+order flow calls `on_order_status_changed` through kameng.orders.consequences)."""
 
 from datetime import datetime
 
@@ -7,6 +7,13 @@ from django.db import transaction
 
 from kameng.orders.models import Order
 from kameng.webhooks.models import Delivery
+
+
+def on_order_status_changed(order: Order, previous: str, now: datetime) -> None:
+    """Listed in kameng.orders.consequences: an order that gave a callback_url hears of
+    each change of its status."""
+    if order.callback_url:
+        order_changed(order, now)
 
 
 def order_changed(order: Order, now: datetime, *, manual: bool = False) -> Delivery:

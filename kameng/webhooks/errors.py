@@ -1,16 +1,9 @@
-from kameng.errors import Conflict, DomainError, InvalidInput
+from kameng.errors import Conflict, DomainError
 
 
 class NoCallbackUrl(Conflict):
     code = "no_callback_url"
     title = "该订单没有回调地址"
-
-
-class InvalidCallbackUrl(InvalidInput):
-    """A callback_url Kameng will not send to: malformed, or not a public address."""
-
-    code = "invalid_callback_url"
-    title = "回调地址不可用（须为可访问的公网地址）"
 
 
 class ResendPending(Conflict):

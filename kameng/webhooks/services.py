@@ -4,7 +4,7 @@ until the distributor answers 2xx or the retry schedule runs out (about an hour)
 
 A try has one deadline for all of it (KAMENG_WEBHOOK_TIMEOUT: lookup, connect, TLS,
 sending, the answer's status and headers; transport.py), and goes only to a checked
-public address (targets.py). It is claimed first by moving `next_try_at` to the end
+public address (kameng/outbound.py). It is claimed first by moving `next_try_at` to the end
 of a lease well past that deadline, so a task that runs twice, or the poller racing a
 queued task, never sends twice at once, and the lease never runs out under a running
 try; a worker that dies mid-try leaves the delivery due again once the lease ends.

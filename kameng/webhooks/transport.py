@@ -1,7 +1,7 @@
 """The one HTTP request of a webhook try: checked target, one deadline, few bytes.
 
 httpcore (httpx's core) sends it through `_GuardedBackend`, which resolves the host
-itself, checks every address (targets.py) and connects only to a checked one — the
+itself, checks every address (kameng/outbound.py) and connects only to a checked one — the
 Host header, TLS SNI and the certificate check still use the URL's host name. There
 are no proxies (a proxy would connect on our behalf, unchecked) and no redirects.
 
@@ -22,7 +22,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from kameng.webhooks import targets
+from kameng import outbound as targets
 
 # The status line and headers must fit; nothing more of the answer is read.
 MAX_ANSWER_BYTES = 16 * 1024

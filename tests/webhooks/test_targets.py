@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.webhooks import services as webhooks
-from kameng.webhooks import targets
-from kameng.webhooks.errors import InvalidCallbackUrl
+from kameng import outbound as targets
+from kameng.outbound import InvalidCallbackUrl
 from kameng.webhooks.models import Delivery
 from kameng.webhooks.states import DeliveryState
 from tests import factories

@@ -1,4 +1,6 @@
-"""Where a webhook may be sent. The distributor chooses `callback_url`, so without
+"""Where Kameng may send a request: a webhook now (the first outbound URL a user
+chooses; kept here, below orders and webhooks, because the order is checked when it is
+placed and the try when it connects). The distributor chooses `callback_url`, so without
 rules it could make Kameng POST to anything Kameng itself can reach — its own admin on
 127.0.0.1, Redis, a cloud metadata service on 169.254.169.254 — and learn from the
 tries what answered. So a webhook goes to public (globally routable) addresses only,
@@ -24,7 +26,15 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from kameng.webhooks.errors import InvalidCallbackUrl
+from kameng.errors import InvalidInput
+
+
+class InvalidCallbackUrl(InvalidInput):
+    """A callback_url Kameng will not send to: malformed, or not a public address."""
+
+    code = "invalid_callback_url"
+    title = "回调地址不可用（须为可访问的公网地址）"
+
 
 MAX_LENGTH = 512
 # How long the host name's lookup may take when the order is placed.

@@ -1,0 +1,90 @@
+"""How each kind of SKU reaches its buyer: one class per kind, named in FULFILMENT.
+
+The order flow calls a SKU's fulfilment at fixed points (see `Fulfilment`) and does not
+care how the goods move. Card codes come from stock, below orders, so their class is
+here; a direct top-up is handed to suppliers by `kameng.topup`, which sits above orders
+(it moves orders along as suppliers answer), so its class lives there and is named here
+by path: orders imports nothing above it. A docked upstream site will be one more row.
+"""
+
+from decimal import Decimal
+from functools import cache
+from typing import Protocol
+
+from django.utils.module_loading import import_string
+
+from kameng import vault
+from kameng.catalog.models import Sku
+from kameng.ledger.services import Line
+from kameng.orders.errors import PriceBelowCost
+from kameng.orders.models import Order
+from kameng.supply import queries as stock_queries
+from kameng.supply import services as stock
+
+FULFILMENT: dict[str, str] = {
+    Sku.Kind.CARD: "kameng.orders.fulfilment.CardStock",
+    Sku.Kind.DIRECT: "kameng.topup.fulfilment.DirectTopup",
+}
+
+
+class Fulfilment(Protocol):
+    # Delivered inside the purchase's transaction (the order is `delivered` at once), or
+    # later by someone else (the order waits in `delivering`).
+    immediate: bool
+
+    def prepare(self, sku: Sku, quantity: int, max_unit_cost: Decimal) -> object:
+        """Before any money moves: who will deliver. Raises OutOfStock when nobody can."""
+
+    def start(self, order: Order, prepared: object, now) -> None:
+        """Inside the order's transaction, once its row exists: take the goods or open
+        the hand-over. Raising rolls the purchase back."""
+
+    def supplier_costs(self, order: Order) -> list[Line]:
+        """(supplier payable account id, cost) owed when the order's escrow is released."""
+
+    def withdraw(self, order: Order) -> None:
+        """A dispute was upheld and the money goes back: the goods are void."""
+
+    def availability(self, skus: list[tuple[Sku, Decimal]]) -> dict[int, tuple[bool, int | None]]:
+        """For each (SKU, platform price): can one unit be had now, and how many are
+        counted in stock (None: made to order)."""
+
+
+def for_sku(sku: Sku) -> Fulfilment:
+    return _load(sku.kind)
+
+
+@cache
+def _load(kind: str) -> Fulfilment:
+    return import_string(FULFILMENT[kind])()
+
+
+class CardStock:
+    """Card codes from stock: taken in the order's own transaction (SKIP LOCKED)."""
+
+    immediate = True
+
+    def prepare(self, sku: Sku, quantity: int, max_unit_cost: Decimal) -> None:
+        return None  # whether codes are left is known only when they are taken
+
+    def start(self, order: Order, prepared: object, now) -> None:
+        cards = stock.allocate_cards(order.sku_id, order.quantity, order.pk, now)
+        cost = sum((card.cost for card in cards), Decimal(0))
+        if cost > order.platform_gross:
+            raise PriceBelowCost(
+                f"supplier cost {cost} exceeds the platform price {order.platform_gross}"
+            )
+        # Codes nobody can decrypt (misconfigured keys) must not be sold: SecretUnreadable
+        # rolls the order back before any money moves.
+        for card in cards:
+            vault.decrypt(card.secret_token, "the order's card codes")
+
+    def supplier_costs(self, order: Order) -> list[Line]:
+        return stock_queries.supplier_costs(order.pk)
+
+    def withdraw(self, order: Order) -> None:
+        stock.invalidate_order_cards(order.pk)
+
+    def availability(self, skus: list[tuple[Sku, Decimal]]) -> dict[int, tuple[bool, int | None]]:
+        counts = stock_queries.cards_in_stock([sku.pk for sku, _ in skus])
+        return {sku.pk: (counts.get(sku.pk, 0) > 0, counts.get(sku.pk, 0)) for sku, _ in skus}
