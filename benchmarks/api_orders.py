@@ -20,10 +20,10 @@ connection, while a gthread connection stays with the worker that accepted it.
 `--worker-class sync` measures the other.
 
 DROPPED and recreated: the database named in --database-url (its name must contain
-"bench"), migrated and seeded through the service layer as `place_orders.py` does (its
-seed, restock, history and book checks are imported from there). FLUSHED: the Redis
-database of --redis-url (never db 0). Only card SKUs are ordered: they are delivered
-inside the request, so no Celery worker runs.
+"bench"), migrated and seeded through the service layer as `place_orders.py` does (the
+same seed, restock, history, phase-A client and book checks: benchmarks/stack.py's).
+FLUSHED: the Redis database of --redis-url (never db 0). Only card SKUs are ordered:
+they are delivered inside the request, so no Celery worker runs.
 
 For each client count N in --clients, N client threads each hold their own API key (one
 funded depth-3 buyer agent each) and their own `kameng.client.KamengClient` (keep-alive
@@ -52,19 +52,14 @@ error, 2 if the setup fails.
 """
 
 import argparse
-import atexit
 import dataclasses
 import json
-import multiprocessing as mp
 import os
 import queue
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
-import traceback
 from array import array
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
@@ -72,40 +67,32 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.direct_orders import (  # noqa: E402  (needs ROOT on sys.path)
-    BIN,
-    STARTUP_TIMEOUT,
-    SetupFailed,
-    Stack,
-    cpu_ticks,
-    flush_redis,
-    free_port,
-    pg_sessions,
-    shared_environment,
-)
-from benchmarks.place_orders import (  # noqa: E402
+from benchmarks.stack import (  # noqa: E402  (needs ROOT on sys.path)
     BARRIER_TIMEOUT,
+    BIN,
+    CardWorld,
     ClientResult,
     PhaseSummary,
-    World,
-    _run_loop,
-    allocation_plan,
-    check_books,
-    recreate_database,
-    restock,
+    SetupFailed,
+    Stack,
+    bring_up,
+    check_card_books,
+    cpu_busy,
+    cpu_ticks,
+    pg_sessions,
+    run_loop,
     run_phase,
-    seed,
-    seed_history,
+    seed_card_world,
     service_client,
-    setup_django,
+    sessions_opened,
+    setup_failed,
+    stock_phase,
     summarise,
-    vacuum,
 )
 from kameng.client import KamengClient, KamengError  # noqa: E402  (stdlib only: no Django needed)
 
@@ -178,7 +165,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- the stack ----------------------------------------------------------------------------
 
 
-def issue_keys(world: World, count: int) -> list[tuple[str, str]]:
+def issue_keys(world: CardWorld, count: int) -> list[tuple[str, str]]:
     """One API key for each of the first `count` buyers: (app key, secret)."""
     from kameng.agents.credentials import create_api_key
     from kameng.agents.models import Agent
@@ -213,24 +200,21 @@ def start_gunicorn(stack: Stack, args: argparse.Namespace, port: int) -> str:
     if Path("/dev/shm").is_dir():
         argv += ["--worker-tmp-dir", "/dev/shm"]  # heartbeat files off the disk
     stack.start("gunicorn", argv)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        stack.check_alive()
+
+    def unauthorised() -> str:
         conn = HTTPConnection("127.0.0.1", port, timeout=2)
         try:
             conn.request("GET", "/api/v1/balance")
             status = conn.getresponse().status
-            if status == 401:
-                return f"http://127.0.0.1:{port}"
-            raise SetupFailed(f"gunicorn answered {status} to an unsigned request, not 401")
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise SetupFailed(
-                    f"gunicorn not answering on {port}\n{stack.tail('gunicorn')}"
-                ) from exc
-            time.sleep(0.2)
         finally:
             conn.close()
+        if status == 401:
+            return f"http://127.0.0.1:{port}"
+        raise SetupFailed(f"gunicorn answered {status} to an unsigned request, not 401")
+
+    return stack.wait_for(
+        unauthorised, lambda: f"gunicorn not answering on {port}\n{stack.tail('gunicorn')}", 0.2
+    )
 
 
 # --- API clients --------------------------------------------------------------------------
@@ -241,7 +225,7 @@ class Refused(Exception):
 
 
 class ApiOutOfStock(Exception):
-    """409 out_of_stock ("OutOfStock" in the name: `_run_loop` stops the client)."""
+    """409 out_of_stock ("OutOfStock" in the name: `run_loop` stops the client)."""
 
 
 def place(client: KamengClient, out_trade_no: str, sku_id: int) -> None:
@@ -311,7 +295,7 @@ def api_client(
     results: Any,
 ) -> None:
     """A forked client process: one thread, key and connection per client index in
-    `assignments[process]`, each running place_orders' `_run_loop`."""
+    `assignments[process]`, each running stack.py's `run_loop`."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for us
     indexes = assignments[process]
     gate = GroupBarrier(len(indexes), barrier)
@@ -328,7 +312,7 @@ def api_client(
             answered[slot] += 1
 
         try:
-            _run_loop(index, gate, seconds, once, done)
+            run_loop(index, gate, seconds, once, done)
         finally:
             client.close()
 
@@ -375,23 +359,7 @@ class Measured:
     answered: int = 0  # API: every order answered, in the window or not
 
 
-def prepare(world: World, conninfo: str, args: argparse.Namespace, first: bool) -> str:
-    """Stock topped up (and, before the first phase, past sales seeded), tables
-    vacuumed; a line saying so."""
-    stock = int(args.stock_per_second * args.seconds)
-    history = stock // 5 if first else 0
-    added, took = restock(world, stock + history)
-    if history:
-        took += seed_history(world, conninfo, history)
-    vacuum(conninfo)
-    sold = f" ({history} sold as history)" if history else ""
-    return (
-        f"stocked {added} cards{sold} in {took:.1f} s; "
-        f"card query uses {allocation_plan(world.sku_id)}"
-    )
-
-
-def service_phase(world: World, args: argparse.Namespace, clients: int, first: int) -> Measured:
+def service_phase(world: CardWorld, args: argparse.Namespace, clients: int, first: int) -> Measured:
     """place_orders.py phase A with `clients` processes, buyers[first:first + clients]."""
     mine = dataclasses.replace(world, buyers=world.buyers[first : first + clients])
     name = f"service {clients}"
@@ -412,7 +380,7 @@ def service_phase(world: World, args: argparse.Namespace, clients: int, first: i
 
 
 def api_phase(
-    world: World,
+    world: CardWorld,
     args: argparse.Namespace,
     clients: int,
     keys: list[tuple[str, str]],
@@ -446,21 +414,18 @@ def api_phase(
     for r in results:
         measured.samples += [s for s in r.samples if s not in measured.samples]
     measured.samples = measured.samples[:SHOWN_ERRORS]
-    if before is not None and after is not None:
-        measured.sessions = after - before - 1  # minus the session counting them
+    measured.sessions = sessions_opened(before, after)
     timed = [r for r in results if r.wall > 0]
     if timed:
         ncpu = os.cpu_count() or 1
         wall = max(r.wall for r in timed)
         measured.client_cpu = sum(r.cpu_seconds for r in timed) / (wall * ncpu)
-        start, end = timed[0].ticks
-        if start and end and end[1] > start[1]:
-            measured.cpu_busy = (end[0] - start[0]) / (end[1] - start[1])
+        measured.cpu_busy = cpu_busy(*timed[0].ticks)
     return measured
 
 
 def run_all(
-    world: World,
+    world: CardWorld,
     args: argparse.Namespace,
     keys: list[tuple[str, str]],
     base_url: str,
@@ -470,11 +435,12 @@ def run_all(
     """At each client count: the service layer, then the API, each from fresh stock."""
     measured: list[Measured] = []
     next_buyer = 0  # service phases each get their own buyers: their out_trade_no repeat
+    stock = int(args.stock_per_second * args.seconds)
     for clients in sorted(set(args.clients) | set(args.service_clients)):
         for path in ("service", "API"):
             if clients not in (args.service_clients if path == "service" else args.clients):
                 continue
-            ready = prepare(world, conninfo, args, first=not measured)
+            ready = stock_phase(world, conninfo, stock, first=not measured)
             print(f"{path} {clients}: {ready}; running {args.seconds:g} s ...", flush=True)
             if path == "service":
                 measured.append(service_phase(world, args, clients, next_buyer))
@@ -574,9 +540,9 @@ def check_payments(conninfo: str, measured: list[Measured]) -> list[str]:
     return problems
 
 
-def check(world: World, conninfo: str, measured: list[Measured]) -> bool:
+def check(world: CardWorld, conninfo: str, measured: list[Measured]) -> bool:
     """Print the checks; True if all pass."""
-    ledger_problems, card_problems = check_books(world, conninfo)
+    ledger_problems, card_problems = check_card_books(world, conninfo)
     card_problems += check_payments(conninfo, measured)
     refused = [m for m in measured if m.summary.errors]
     ok = True
@@ -609,28 +575,20 @@ def check(world: World, conninfo: str, measured: list[Measured]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
-    log_dir = Path(tempfile.mkdtemp(prefix="kameng-bench-api-logs-"))
-    stack = Stack(log_dir)
-    atexit.register(stack.stop)
+    stack = Stack("api")  # also: SIGTERM exits, so the finally below runs
     ok = False
     try:
         try:
-            flush_redis(args.redis_url)
-            port = free_port()
-            shared_environment(args.redis_url, port)  # one set of keys for every process
-            os.environ["KAMENG_API_RATE_LIMIT"] = RATE_LIMIT
-            os.environ["KAMENG_ALLOWED_HOSTS"] = "127.0.0.1"
-            conninfo = recreate_database(args.database_url)
-            setup_django(args.database_url)  # also: DATA_DIR, DEBUG off, CONN_MAX_AGE 600
-            world = seed(max(max(args.clients), sum(args.service_clients)))
+            conninfo, port = bring_up(
+                args.database_url,
+                args.redis_url,
+                {"KAMENG_API_RATE_LIMIT": RATE_LIMIT, "KAMENG_ALLOWED_HOSTS": "127.0.0.1"},
+            )
+            world = seed_card_world(max(max(args.clients), sum(args.service_clients)))
             keys = issue_keys(world, max(args.clients))
             base_url = start_gunicorn(stack, args, port)
         except (Exception, SystemExit) as exc:  # recreate_database refuses by SystemExit
-            if not isinstance(exc, SetupFailed | SystemExit | psycopg.Error | redis.RedisError):
-                traceback.print_exc()
-            print(f"setup failed: {exc}", file=sys.stderr)
-            return 2
+            return setup_failed(exc)
         print(
             f"set up in {time.perf_counter() - started:.1f} s: {len(world.buyers)} buyers at "
             f"depth 3 paying {world.unit_price}, {len(keys)} API keys; gunicorn at {base_url} "
@@ -649,13 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        for proc in mp.active_children():  # clients of a phase cut short
-            proc.terminate()
-        stack.stop()
-        if ok or not any(log_dir.iterdir()):
-            shutil.rmtree(log_dir, ignore_errors=True)
-        else:
-            print(f"logs of the stack's processes kept in {log_dir}", file=sys.stderr)
+        stack.close(ok)  # clients of a phase cut short terminated, the stack stopped
 
 
 if __name__ == "__main__":

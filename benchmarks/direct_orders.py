@@ -36,18 +36,15 @@ orders not refunded paid. Exit status 1 if a check fails (or orders are still op
 """
 
 import argparse
-import atexit
 import json
 import multiprocessing as mp
 import os
 import secrets
 import select
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -56,20 +53,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import redis
-from cryptography.fernet import Fernet
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.place_orders import (  # noqa: E402  (needs ROOT on sys.path)
-    LEVELS,
-    PREPAID,
+from benchmarks.stack import (  # noqa: E402  (needs ROOT on sys.path)
+    BIN,
+    STARTUP_TIMEOUT,
+    SetupFailed,
+    Stack,
+    bring_up,
+    cpu_busy,
+    cpu_ticks,
+    create_buyers,
     percentile,
-    recreate_database,
-    setup_django,
+    pg_sessions,
+    sessions_opened,
+    set_levels,
+    setup_failed,
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kameng_bench_direct"
@@ -80,13 +81,7 @@ REMOTE_SKU = "BENCH-50"
 ACCOUNT = "13800138000"
 MEASURED = "direct-"  # out_trade_no prefix of the timed orders
 WARM_UP = "warm-"  # one per client, delivered before the clock starts
-BIN = Path(sys.executable).parent  # .venv/bin when run with .venv/bin/python
-STARTUP_TIMEOUT = 60.0  # seconds for each subprocess to be ready
 TARGET_SECONDS = 2.0  # "placed to delivered in well under 2 s"
-
-
-class SetupFailed(Exception):
-    """The stack could not be started (exit status 2) or one of its processes died (1)."""
 
 
 # --- arguments ----------------------------------------------------------------------------
@@ -119,87 +114,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- the stack ------------------------------------------------------------------------------
-
-
-def flush_redis(url: str) -> None:
-    """Start from an empty broker: no queued task from an earlier run may be delivered."""
-    client = redis.Redis.from_url(url)
-    db = int(client.connection_pool.connection_kwargs.get("db") or 0)
-    if db == 0:
-        raise SetupFailed(f"refusing to flush Redis db 0 ({url}): name another database")
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        raise SetupFailed(f"Redis at {url}: {exc}") from exc
-    finally:
-        client.close()
-
-
-def free_port() -> int:
-    """A port nobody listens on now (it could be taken before runserver binds it: rare)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def shared_environment(redis_url: str, port: int) -> None:
-    """Settings every process must agree on, set before Django reads them. The keys
-    especially: the supplier's secret is encrypted with CARD_KEYS here and decrypted by
-    the workers, and without them each process would generate its own."""
-    os.environ.pop("CELERY_BROKER_URL", None)  # it would win over REDIS_URL
-    os.environ["REDIS_URL"] = redis_url
-    os.environ["KAMENG_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    os.environ["KAMENG_SECRET_KEY"] = secrets.token_urlsafe(50)
-    os.environ["KAMENG_CARD_KEYS"] = Fernet.generate_key().decode()
-    os.environ["KAMENG_CARD_DIGEST_KEY"] = secrets.token_urlsafe(32)
-    os.environ["PYTHONUNBUFFERED"] = "1"
-
-
-class Stack:
-    """The subprocesses this run started; stopped (by pid) at exit, whatever happens."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.owner = os.getpid()  # forked clients must never stop the parent's stack
-
-    def start(self, name: str, argv: list[str], *, stdout: Any = None) -> subprocess.Popen:
-        with open(self.log_dir / f"{name}.log", "wb") as log:  # the child keeps its copy
-            proc = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=dict(os.environ),
-                stdin=subprocess.DEVNULL,
-                stdout=log if stdout is None else stdout,
-                stderr=log,
-            )
-        self.procs.append((name, proc))
-        return proc
-
-    def check_alive(self) -> None:
-        for name, proc in self.procs:
-            if proc.poll() is not None:
-                raise SetupFailed(f"{name} exited with status {proc.returncode}\n{self.tail(name)}")
-
-    def tail(self, name: str, lines: int = 15) -> str:
-        path = self.log_dir / f"{name}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(f"  {name}| {line}" for line in text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if os.getpid() != self.owner:
-            return
-        for _, proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()  # warm shutdown for the workers
-        deadline = time.monotonic() + 10
-        for _, proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.procs.clear()
 
 
 def start_supplier(stack: Stack, args: argparse.Namespace, merchant: str, secret: str) -> str:
@@ -237,18 +151,12 @@ def start_supplier(stack: Stack, args: argparse.Namespace, merchant: str, secret
 def start_web(stack: Stack, port: int) -> None:
     """The web server the supplier calls back; ready once it accepts connections."""
     stack.start("web", [str(BIN / "kameng"), "runserver", f"127.0.0.1:{port}", "--noreload"])
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        stack.check_alive()
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise SetupFailed(
-                    f"runserver not listening on {port}\n{stack.tail('web')}"
-                ) from exc
-            time.sleep(0.1)
+
+    def accepts() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+
+    stack.wait_for(accepts, lambda: f"runserver not listening on {port}\n{stack.tail('web')}", 0.1)
 
 
 def start_workers(stack: Stack, workers: int, threads: int) -> None:
@@ -275,17 +183,18 @@ def start_workers(stack: Stack, workers: int, threads: int) -> None:
                 f"{name}@%h",
             ],
         )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
     answered: set[str] = set()
-    while True:
-        stack.check_alive()
+
+    def all_answer() -> bool | None:
         for reply in app.control.ping(timeout=1.0) or []:
             answered.update(node.split("@", 1)[0] for node in reply)
-        if answered >= set(names):
-            return
-        if time.monotonic() > deadline:
-            missing = ", ".join(sorted(set(names) - answered))
-            raise SetupFailed(f"workers {missing} did not answer a ping in {STARTUP_TIMEOUT} s")
+        return True if answered >= set(names) else None
+
+    def missing() -> str:
+        late = ", ".join(sorted(set(names) - answered))
+        return f"workers {late} did not answer a ping in {STARTUP_TIMEOUT} s"
+
+    stack.wait_for(all_answer, missing, 0)
 
 
 # --- seed ---------------------------------------------------------------------------------
@@ -304,33 +213,31 @@ class World:
 def seed(clients: int, sim_url: str, merchant: str, secret: str) -> World:
     """Levels, the agent chain, a direct SKU served by one API supplier connected to the
     simulator, and one funded depth-3 buyer per client; all through the services."""
-    from kameng.agents import services as agents
     from kameng.agents.pricing import quote
     from kameng.catalog import services as catalog
     from kameng.catalog.models import Sku
+
+    set_levels()
+    product = catalog.create_product("Benchmark", "Bench mobile top-up")
+    sku = catalog.create_sku(product, "50元", FACE_VALUE, kind=Sku.Kind.DIRECT)
+    supplier_id = connect_api_supplier(sku, sim_url, merchant, secret)
+    buyers, _ = create_buyers(clients)
+    prices = quote(buyers[0], sku)
+    assert prices.top_price > SUPPLIER_COST, prices  # else no route: every order refused
+    return World(sku.pk, supplier_id, prices.unit_price, [b.pk for b in buyers])
+
+
+def connect_api_supplier(sku: Any, sim_url: str, merchant: str, secret: str) -> int:
+    """An approved API supplier of `sku`, connected to the simulator; its id."""
     from kameng.supply import services as supply
     from kameng.supply.models import Supplier
 
-    for depth, name, discount in LEVELS:
-        agents.set_level(depth, name, discount)
-    product = catalog.create_product("Benchmark", "Bench mobile top-up")
-    sku = catalog.create_sku(product, "50元", FACE_VALUE, kind=Sku.Kind.DIRECT)
     supplier = supply.create_supplier("bench-api-supplier", status=Supplier.Status.APPROVED)
     supply.configure_api(
         supplier, adapter="kameng-http", base_url=sim_url, merchant_id=merchant, secret=secret
     )
     supply.set_offer(supplier, sku, SUPPLIER_COST, remote_sku=REMOTE_SKU)
-
-    agent1 = agents.create_agent("bench-agent1")
-    agent2 = agents.create_agent("bench-agent2", parent=agent1)
-    buyers = []
-    for n in range(clients):
-        buyer = agents.create_agent(f"bench-buyer{n:03d}", parent=agent2)
-        agents.top_up(buyer, PREPAID, reference=f"bench-seed-{n}")
-        buyers.append(buyer)
-    prices = quote(buyers[0], sku)
-    assert prices.top_price > SUPPLIER_COST, prices  # else no route: every order refused
-    return World(sku.pk, supplier.pk, prices.unit_price, [b.pk for b in buyers])
+    return supplier.pk
 
 
 # --- clients ------------------------------------------------------------------------------
@@ -439,31 +346,6 @@ def collect(procs: list[mp.Process], results: Any) -> list[ClientResult]:
 # --- waiting and measuring ----------------------------------------------------------------
 
 
-def pg_sessions(conninfo: str) -> int | None:
-    """Sessions opened in the benchmark database so far (PostgreSQL 14+): a fresh
-    session costs PostgreSQL far more CPU than a query on a kept one, so this shows
-    which processes do not keep their connections."""
-    try:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-            ).fetchone()
-    except psycopg.Error:
-        return None
-    return int(row[0]) if row and row[0] is not None else None
-
-
-def cpu_ticks() -> tuple[int, int] | None:
-    """(busy, total) jiffies of the whole machine from /proc/stat; None off Linux."""
-    try:
-        with open("/proc/stat") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
 @dataclass
 class Context:
     """What the machine did while orders were in flight (release → all final)."""
@@ -473,12 +355,7 @@ class Context:
 
     @classmethod
     def between(cls, sessions: tuple[int | None, int | None], ticks: tuple[Any, Any]) -> "Context":
-        before, after = sessions
-        opened = after - before - 1 if before is not None and after is not None else None
-        busy = None
-        if ticks[0] and ticks[1] and ticks[1][1] > ticks[0][1]:
-            busy = (ticks[1][0] - ticks[0][0]) / (ticks[1][1] - ticks[0][1])
-        return cls(opened, busy)
+        return cls(sessions_opened(*sessions), cpu_busy(*ticks))
 
 
 def wait_final(expected: int, timeout: float) -> tuple[bool, dict[str, int]]:
@@ -696,19 +573,11 @@ def check_books(expected: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
-    log_dir = Path(tempfile.mkdtemp(prefix="kameng-bench-direct-logs-"))
-    stack = Stack(log_dir)
-    atexit.register(stack.stop)
-    clients: list[mp.Process] = []
+    stack = Stack("direct")  # also: SIGTERM exits, so the finally below runs
     ok = False
     try:
         try:
-            flush_redis(args.redis_url)
-            port = free_port()
-            shared_environment(args.redis_url, port)
-            conninfo = recreate_database(args.database_url)
-            setup_django(args.database_url)  # also: own KAMENG_DATA_DIR, DEBUG off, migrate
+            conninfo, port = bring_up(args.database_url, args.redis_url)
             merchant, secret = "bench", secrets.token_urlsafe(24)
             sim_url = start_supplier(stack, args, merchant, secret)
             world = seed(args.clients, sim_url, merchant, secret)
@@ -719,10 +588,7 @@ def main(argv: list[str] | None = None) -> int:
             if not warm:
                 raise SetupFailed(f"the {args.clients} warm-up orders were not all delivered")
         except (Exception, SystemExit) as exc:  # recreate_database refuses by SystemExit
-            if not isinstance(exc, SetupFailed | SystemExit | psycopg.Error | redis.RedisError):
-                traceback.print_exc()
-            print(f"setup failed: {exc}", file=sys.stderr)
-            return 2
+            return setup_failed(exc)
         print(
             f"stack up in {time.perf_counter() - started:.1f} s (supplier {sim_url}, callbacks "
             f"{os.environ['KAMENG_PUBLIC_URL']}); {args.clients} warm-up orders (not counted) "
@@ -773,14 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"a process of the stack died: {exc}", file=sys.stderr)
         return 1
     finally:
-        for proc in clients:
-            if proc.is_alive():
-                proc.terminate()
-        stack.stop()
-        if ok or not any(log_dir.iterdir()):
-            shutil.rmtree(log_dir, ignore_errors=True)
-        else:
-            print(f"logs of the stack's processes kept in {log_dir}", file=sys.stderr)
+        stack.close(ok)  # clients still running terminated, the stack stopped
 
 
 if __name__ == "__main__":
