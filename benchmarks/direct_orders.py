@@ -552,7 +552,7 @@ def check_books(expected: int) -> list[str]:
             (Q(status=Status.DELIVERED) & ~Q(won=1)) | (Q(status=Status.REFUNDED) & ~Q(won=0))
         ).values_list("order_no", "status", "won")[:20]
     ]
-    escrow = ledger.balance(ledger.system_account_id(ledger.ESCROW))
+    escrow = ledger.escrow_balance()
     # Escrow holds what every paid, not refunded order cost (none is confirmed here).
     holding = Order.objects.filter(status__in=[Status.DELIVERING, Status.DELIVERED])
     held = holding.aggregate(s=Sum("amount"))["s"] or 0

@@ -11,8 +11,9 @@ the same N client processes, each buying one code at a time for its own buyer ag
   A. service layer: `kameng.orders.services.place_order`, exactly as the CLI calls it;
   B. raw SQL: one psycopg transaction per order doing the least work that leaves the
      same money and stock rows behind (card taken, order, journal, two entries, both
-     balances). It skips what place_order also does: the SKU/price reads before the
-     transaction (sellable_sku and quote: 2 SELECTs) and the 3 orders_orderevent rows.
+     balances; the escrow account place_order would choose for the order number). It
+     skips what place_order also does: the SKU/price read before the transaction
+     (agents.pricing.sale_quote) and the 3 orders_orderevent rows.
 
 It prints orders/s, p50 and p99 latency per phase and the service/raw ratio, then checks
 the books (`ledger.verify()`) and that no card went to two orders. Exit status 1 if a
@@ -74,11 +75,11 @@ RAW_ORDER = """
 INSERT INTO orders_order (
     order_no, agent_id, channel, out_trade_no, request_hash, sku_id, quantity, unit_price,
     amount, recharge_account, buyer_contact, callback_url, status, spreads, platform_gross,
-    created_at, paid_at, delivered_at, confirm_deadline, dispute_reason
+    created_at, paid_at, delivered_at, confirm_deadline, dispute_reason, escrow_account_id
 ) VALUES (
     %(order_no)s, %(agent_id)s, 'agent', %(out_trade_no)s, %(request_hash)s, %(sku_id)s, 1,
     %(price)s, %(price)s, '', '', '', 'delivered', %(spreads)s, %(gross)s, now(), now(), now(),
-    now() + interval '72 hours', ''
+    now() + interval '72 hours', '', %(escrow_id)s
 ) RETURNING id
 """
 RAW_TAKE_CARD = """
@@ -120,21 +121,26 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
     price = world.unit_price
     request_hash = secrets.token_hex(32)
     tag = secrets.token_hex(3)
-    # Balances are changed in the ledger's own lock order (whatever merge_lines sorts to),
+    # The same escrow account as place_order would credit for this order number, and the
+    # balances changed in the ledger's own lock order (whatever merge_lines sorts to),
     # which decides how long the shared escrow row stays locked.
-    from kameng.ledger.services import merge_lines
+    from kameng.ledger.services import escrow_account_id, merge_lines
 
-    statements = {
-        wallet_id: (RAW_DEBIT, (price, wallet_id, price)),
-        world.escrow_id: (RAW_CREDIT, (price, world.escrow_id)),
-    }
-    balance_updates = [
-        statements[account_id]
-        for account_id, _ in merge_lines([(wallet_id, -price), (world.escrow_id, price)])
-    ]
+    def balance_updates(escrow_id: int) -> list[tuple[str, tuple]]:
+        statements = {
+            wallet_id: (RAW_DEBIT, (price, wallet_id, price)),
+            escrow_id: (RAW_CREDIT, (price, escrow_id)),
+        }
+        lines = merge_lines([(wallet_id, -price), (escrow_id, price)])
+        return [statements[account_id] for account_id, _ in lines]
+
+    updates_by_escrow: dict[int, list[tuple[str, tuple]]] = {}
 
     def once(i: int) -> None:
         order_no = f"R{tag}{client:03d}{i + 1:010d}"
+        escrow_id = escrow_account_id(order_no)
+        if escrow_id not in updates_by_escrow:
+            updates_by_escrow[escrow_id] = balance_updates(escrow_id)
         try:
             with conn.cursor() as cur:
                 cur.execute(RAW_TAKE_CARD, (world.sku_id,))
@@ -153,6 +159,7 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
                         "price": price,
                         "spreads": world.spreads,
                         "gross": world.platform_gross,
+                        "escrow_id": escrow_id,
                     },
                 )
                 order_id = cur.fetchone()[0]
@@ -161,9 +168,9 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
                 journal_id = cur.fetchone()[0]
                 cur.execute(
                     RAW_ENTRIES,
-                    (journal_id, wallet_id, -price, journal_id, world.escrow_id, price),
+                    (journal_id, wallet_id, -price, journal_id, escrow_id, price),
                 )
-                for statement, params in balance_updates:
+                for statement, params in updates_by_escrow[escrow_id]:
                     cur.execute(statement, params)
                     if cur.rowcount != 1:
                         raise RawInsufficientBalance(f"account update {params} hit no row")

@@ -487,9 +487,8 @@ def check_card_books(world: CardWorld, conninfo: str) -> tuple[list[str], list[s
                       (SELECT count(*) FROM orders_order),
                       (SELECT coalesce(sum(quantity), 0) FROM orders_order),
                       (SELECT count(*) FROM ledger_journal WHERE kind = 'order_pay'),
-                      (SELECT balance FROM ledger_account WHERE id = %s),
-                      (SELECT coalesce(sum(amount), 0) FROM orders_order)""",
-            (world.escrow_id,),
+                      (SELECT sum(balance) FROM ledger_account WHERE kind = 'escrow'),
+                      (SELECT coalesce(sum(amount), 0) FROM orders_order)"""
         ).fetchone()
     if sold != quantity:
         problems.append(f"{sold} cards sold but orders hold {quantity}")

@@ -10,7 +10,7 @@ def assert_books_sound() -> None:
     problems = ledger.verify()
     assert problems == [], problems
     assert ledger.total_of_all_balances() == 0
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == escrow_held()
+    assert ledger.escrow_balance() == escrow_held()
     sold = Card.objects.exclude(status=Card.Status.AVAILABLE)
     assert sold.filter(order__isnull=True).count() == 0
 

@@ -33,7 +33,7 @@ def _balances(world):
         "a3": factories.wallet(world.a3),
         "supplier": ledger.balance(world.supplier.payable_id),
         "platform": ledger.balance(ledger.system_account_id(ledger.REVENUE)),
-        "escrow": ledger.balance(ledger.system_account_id(ESCROW)),
+        "escrow": ledger.escrow_balance(),
     }
 
 

@@ -34,7 +34,7 @@ def test_placing_an_order_delivers_codes_and_moves_money_to_escrow(world):
     assert order.status == Status.DELIVERED
     assert order.amount == Decimal("197.00")  # 2 × 98.50, agent3's price
     assert factories.wallet(world.a3) == Decimal("1803.00")
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == Decimal("197.00")
+    assert ledger.escrow_balance() == Decimal("197.00")
     cards = orders.reveal_cards(order, world.a3)
     assert len(cards) == 2 and len({secret for _, secret in cards}) == 2
     assert Card.objects.filter(order=order, status=Card.Status.SOLD).count() == 2

@@ -50,7 +50,7 @@ def test_a_top_up_is_delivered_in_well_under_two_seconds(direct_world, sims):
     assert attempt.status == AttemptStatus.SUCCEEDED and attempt.supplier == source
     assert sim.orders[attempt.request_id].account == "13800138000"
     assert factories.wallet(direct_world.a3) == before - order.amount
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == order.amount
+    assert ledger.escrow_balance() == order.amount
 
     today = timezone.localdate()
     held = statement(source, start=today, end=today)
@@ -226,7 +226,7 @@ def test_an_end_user_pays_for_a_top_up_on_a_storefront(direct_world, sims):
     orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-1")
     settled(order, Status.DELIVERED)
     assert Attempt.objects.get(order=order).status == AttemptStatus.SUCCEEDED
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == Decimal("50.00")
+    assert ledger.escrow_balance() == Decimal("50.00")
     assert_books_sound()
 
 

@@ -93,7 +93,7 @@ def test_an_unknown_top_up_escalates_to_the_operator_after_the_set_time(direct_w
     assert escalated_at - attempt.created_at >= timedelta(seconds=ESCALATE_AFTER)
     # The money stays held: the supplier may have topped up.
     assert status_of(order) == Status.DELIVERING
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == PRICE
+    assert ledger.escrow_balance() == PRICE
     assert notes(order)[-1] == (
         f"top-up {attempt.request_id} escalated to the operator: still unknown after 1 s"
     )
@@ -153,7 +153,7 @@ def test_the_operator_marks_an_escalated_top_up_delivered_from_the_cli(
     )
 
     # Escrow keeps the money until the buyer confirms; then the supplier is owed its cost.
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == PRICE
+    assert ledger.escrow_balance() == PRICE
     orders.confirm_receipt(Order.objects.get(pk=order.pk))
     assert ledger.balance(attempt.supplier.payable_id) == COST
     assert factories.wallet(direct_world.a3) == before - PRICE
@@ -179,7 +179,7 @@ def test_the_operator_fails_an_escalated_top_up_and_the_buyer_is_refunded(
     assert factories.wallet(direct_world.a3) == before
     assert journals(order, Journal.Kind.ORDER_REFUND) == 1
     assert ledger.balance(attempt.supplier.payable_id) == 0
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == 0
+    assert ledger.escrow_balance() == 0
     resolution = Resolution.objects.get(attempt=attempt)
     assert (resolution.action, resolution.reason, resolution.operator) == (
         "failed",

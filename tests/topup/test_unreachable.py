@@ -93,7 +93,7 @@ def test_no_supplier_reachable_refunds_the_buyer_to_the_cent(direct_world, refus
     ]
     assert factories.wallet(direct_world.a3) == before
     assert journals(order, Journal.Kind.ORDER_REFUND) == 1
-    assert ledger.balance(ledger.system_account_id(ledger.ESCROW)) == 0
+    assert ledger.escrow_balance() == 0
     assert_books_sound()
 
 

@@ -23,11 +23,11 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kameng import outbound as targets
 from kameng.orders import services as orders
 from kameng.orders.models import Order
-from kameng.webhooks import services as webhooks
-from kameng import outbound as targets
 from kameng.outbound import InvalidCallbackUrl
+from kameng.webhooks import services as webhooks
 from kameng.webhooks.models import Delivery
 from kameng.webhooks.states import DeliveryState
 from tests import factories
