@@ -49,6 +49,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: install browser
 	KAMENG_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest

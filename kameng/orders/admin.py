@@ -3,12 +3,12 @@ kameng.orders.services. The operator's daily decision, a buyer's complaint (å”®å
 the pair of actions on the list: uphold (refund) or reject (release), with a reason."""
 
 from django.contrib import admin, messages
+from django.utils.module_loading import import_string
 
 from kameng.admin_mixins import ReadOnlyAdminMixin, ReasonActionForm, action_reason, decide_each
 from kameng.orders import services
 from kameng.orders.models import Order, OrderEvent
 from kameng.orders.states import Status
-from kameng.topup.models import Attempt
 
 
 class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -17,10 +17,9 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
 
-class TopupAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Attempt
-    fields = ["number", "supplier", "status", "cost", "error_code", "message", "finished_at"]
-    extra = 0
+# What other apps show on an order's page, below its history. They sit above orders,
+# so they are named by path (as in consequences.py and fulfilment.py).
+INLINES_FROM_ABOVE = ("kameng.topup.admin.AttemptInline",)
 
 
 @admin.register(Order)
@@ -32,7 +31,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["agent__user", "sku__product"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-pk"]
-    inlines = [OrderEventInline, TopupAttemptInline]
+    inlines = [OrderEventInline, *map(import_string, INLINES_FROM_ABOVE)]
     actions = ["uphold_dispute", "reject_dispute"]
 
     def has_decide_permission(self, request) -> bool:

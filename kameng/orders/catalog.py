@@ -7,8 +7,8 @@ from kameng.catalog.errors import SkuNotFound
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import skus_on_sale
 from kameng.money import to_money
+from kameng.orders import fulfilment
 from kameng.supply.queries import cards_in_stock
-from kameng.topup.routing import routes
 
 
 def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
@@ -16,16 +16,14 @@ def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
     if sku_id is not None:
         skus = skus.filter(pk=sku_id)
     skus = list(skus.select_related("product__category").order_by("product__category", "pk"))
-    stock = cards_in_stock([sku.pk for sku in skus if sku.kind == Sku.Kind.CARD])
+    prices = {sku.pk: quote(agent, sku, retail=True) for sku in skus}
+    stock: dict[int, tuple[bool, int | None]] = {}
+    for kind in {sku.kind for sku in skus}:
+        of_kind = [(sku, prices[sku.pk].top_price) for sku in skus if sku.kind == kind]
+        stock.update(fulfilment.for_kind(kind).availability(of_kind))
     offers = []
     for sku in skus:
-        prices = quote(agent, sku, retail=True)
-        if sku.kind == Sku.Kind.DIRECT:
-            count = None  # suppliers top up on demand; "in stock" = one can take it now
-            available = bool(routes(sku.pk, 1, prices.top_price))
-        else:
-            count = stock.get(sku.pk, 0)
-            available = count > 0
+        available, count = stock[sku.pk]
         offers.append(
             {
                 "sku_id": sku.pk,
@@ -34,8 +32,8 @@ def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
                 "category": sku.product.category.name,
                 "kind": sku.kind,
                 "face_value": str(to_money(sku.face_value)),
-                "price": str(to_money(prices.links[-1].unit_price)),
-                "retail_price": str(to_money(prices.retail_price)),
+                "price": str(to_money(prices[sku.pk].links[-1].unit_price)),
+                "retail_price": str(to_money(prices[sku.pk].retail_price)),
                 "stock_state": "in_stock" if available else "out_of_stock",
                 "stock": count,
             }

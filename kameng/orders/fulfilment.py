@@ -51,11 +51,11 @@ class Fulfilment(Protocol):
 
 
 def for_sku(sku: Sku) -> Fulfilment:
-    return _load(sku.kind)
+    return for_kind(sku.kind)
 
 
 @cache
-def _load(kind: str) -> Fulfilment:
+def for_kind(kind: str) -> Fulfilment:
     return import_string(FULFILMENT[kind])()
 
 

@@ -25,6 +25,14 @@ RESOLUTION_FIELDS = [
 ]
 
 
+class AttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """On the order's page (kameng.orders.admin.INLINES_FROM_ABOVE): its top-up attempts."""
+
+    model = Attempt
+    fields = ["number", "supplier", "status", "cost", "error_code", "message", "finished_at"]
+    extra = 0
+
+
 class ResolutionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Resolution
     fields = RESOLUTION_FIELDS
