@@ -35,10 +35,10 @@ def execute(sql: str, params: list | tuple = ()) -> int:
 
 
 def _cursor() -> Any:
-    """PostgreSQL: psycopg's own cursor on Django's connection (same transaction), with
-    server-side binding, so each statement here is prepared once per connection after a
-    few runs and then only executed (Django's cursor binds on the client: every query is
-    new text to parse and plan). SQLite: Django's cursor (it translates the %s style)."""
+    """PostgreSQL: psycopg's own cursor on Django's connection (same transaction): the
+    statement is bound and prepared as settings.DATABASES says (KAMENG_PG_PREPARE),
+    without the 0.05 ms of Django's cursor wrapper per statement. SQLite: Django's
+    cursor (it translates the %s style)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()

@@ -55,9 +55,13 @@ def _database() -> dict:
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "kameng.sqlite3"}
     # PostgreSQL: server-side binding plus a prepare threshold, so psycopg prepares the
     # statements every order repeats (after 5 uses) and PostgreSQL stops re-planning
-    # them. Behind a transaction-pooling PgBouncer set KAMENG_PG_PREPARE=0.
-    if db["ENGINE"] == "django.db.backends.postgresql" and _env_bool("KAMENG_PG_PREPARE", True):
-        db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    # them. Behind a transaction-pooling PgBouncer set KAMENG_PG_PREPARE=0: nothing is
+    # prepared then (kameng.db's psycopg cursors included: threshold None).
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        prepare = _env_bool("KAMENG_PG_PREPARE", True)
+        db.setdefault("OPTIONS", {}).update(
+            {"server_side_binding": prepare, "prepare_threshold": 5 if prepare else None}
+        )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # One writer at a time: take the write lock at BEGIN so concurrent writers queue
         # instead of failing with "database is locked" when they upgrade a read lock.
