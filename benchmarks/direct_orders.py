@@ -308,15 +308,16 @@ def seed(clients: int, sim_url: str, merchant: str, secret: str) -> World:
     from kameng.agents.pricing import quote
     from kameng.catalog import services as catalog
     from kameng.catalog.models import Sku
-    from kameng.supply import services as supply
-    from kameng.supply.models import Supplier
+    from kameng.suppliers import services as supply
+    from kameng.suppliers.models import Supplier
+    from kameng.upstream import services as upstream
 
     for depth, name, discount in LEVELS:
         agents.set_level(depth, name, discount)
     product = catalog.create_product("Benchmark", "Bench mobile top-up")
     sku = catalog.create_sku(product, "50元", FACE_VALUE, kind=Sku.Kind.DIRECT)
     supplier = supply.create_supplier("bench-api-supplier", status=Supplier.Status.APPROVED)
-    supply.configure_api(
+    upstream.configure_api(
         supplier, adapter="kameng-http", base_url=sim_url, merchant_id=merchant, secret=secret
     )
     supply.set_offer(supplier, sku, SUPPLIER_COST, remote_sku=REMOTE_SKU)

@@ -125,7 +125,7 @@ def seed(clients: int) -> World:
     from kameng.catalog import services as catalog
     from kameng.ledger import services as ledger
     from kameng.orders.services import _spreads_json
-    from kameng.supply import services as supply
+    from kameng.suppliers import services as supply
 
     for depth, name, discount in LEVELS:
         agents.set_level(depth, name, discount)
@@ -168,8 +168,9 @@ def restock(world: World, target: int) -> tuple[int, float]:
     """
     from kameng import vault
     from kameng.catalog.models import Sku
-    from kameng.supply import services as supply
-    from kameng.supply.models import Card, CardBatch, Supplier
+    from kameng.stock import services as supply
+    from kameng.stock.models import Card, CardBatch
+    from kameng.suppliers.models import Supplier
 
     started = time.perf_counter()
     missing = target - supply.available_stock(world.sku_id)
@@ -273,7 +274,8 @@ def allocation_plan(sku_id: int) -> str:
     allocate_cards' queryset compiles to."""
     from django.db import connection, transaction
 
-    from kameng.supply.models import Card, Supplier
+    from kameng.stock.models import Card
+    from kameng.suppliers.models import Supplier
 
     queryset = (
         Card.objects.select_for_update(skip_locked=True, of=("self",))

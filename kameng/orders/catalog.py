@@ -7,7 +7,7 @@ from kameng.catalog.errors import SkuNotFound
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import skus_on_sale
 from kameng.money import to_money
-from kameng.supply.queries import cards_in_stock
+from kameng.stock.queries import cards_in_stock
 from kameng.topup.routing import routes
 
 

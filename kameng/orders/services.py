@@ -19,6 +19,7 @@ from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
 from kameng.agents.pricing import Quote, quote
+from kameng.catalog.errors import OutOfStock
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import sellable_sku
 from kameng.errors import DomainError, InvalidInput
@@ -35,9 +36,9 @@ from kameng.orders.errors import (
 )
 from kameng.orders.models import Order, OrderEvent
 from kameng.orders.states import Status, can_move
-from kameng.supply import queries as supply_queries
-from kameng.supply import services as supply
-from kameng.supply.errors import OutOfStock
+from kameng.stock import queries as supply_queries
+from kameng.stock import services as supply
+from kameng.text import require_printable
 from kameng.topup import queries as topup_queries
 from kameng.topup.dispatch import first_route, open_attempt
 from kameng.webhooks import dispatch as webhooks
@@ -488,8 +489,7 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
     limit = settings.KAMENG_MAX_ORDER_QUANTITY
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= limit:
         raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
-    if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
-        raise InvalidInput("out_trade_no must be 1–64 printable characters")
+    require_printable(out_trade_no, "out_trade_no")
     if out_trade_no != out_trade_no.strip():
         raise InvalidInput("out_trade_no must not begin or end with spaces")
 
