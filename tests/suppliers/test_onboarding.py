@@ -582,6 +582,33 @@ def test_admin_adds_a_supplier_through_the_service(admin_client):
     assert supplier.status == "pending" and supplier.payable.code == "supplier:后台新增"
 
 
+def test_admin_adds_an_api_supplier_through_configure_api(admin_client):
+    data = {
+        "name": "新接口",
+        "mode": "api",
+        "adapter": "kameng-http",
+        "api_base_url": "https://upstream.example.com/api/",
+        "merchant_id": "M9",
+        "api_secret": "",
+    }
+    refused = admin_client.post(reverse("admin:suppliers_supplier_add"), data)
+    assert refused.status_code == 200 and ApiSettingsIncomplete.title in refused.content.decode()
+    assert not Supplier.objects.filter(name="新接口").exists()
+    assert (
+        admin_client.post(
+            reverse("admin:suppliers_supplier_add"), {**data, "api_secret": "k"}
+        ).status_code
+        == 302
+    )
+    supplier = get_supplier("新接口")
+    assert (supplier.mode, supplier.api_base_url, supplier.status) == (
+        "api",
+        "https://upstream.example.com/api",  # as configure_api stores it
+        "pending",
+    )
+    assert vault.decrypt(supplier.api_secret_encrypted) == "k"
+
+
 # --- PostgreSQL: two operators at the same instant ------------------------------------
 
 
