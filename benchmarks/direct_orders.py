@@ -229,11 +229,12 @@ def seed(clients: int, sim_url: str, merchant: str, secret: str) -> World:
 
 def connect_api_supplier(sku: Any, sim_url: str, merchant: str, secret: str) -> int:
     """An approved API supplier of `sku`, connected to the simulator; its id."""
-    from kameng.supply import services as supply
-    from kameng.supply.models import Supplier
+    from kameng.suppliers import services as supply
+    from kameng.suppliers.models import Supplier
+    from kameng.upstream import services as upstream
 
     supplier = supply.create_supplier("bench-api-supplier", status=Supplier.Status.APPROVED)
-    supply.configure_api(
+    upstream.configure_api(
         supplier, adapter="kameng-http", base_url=sim_url, merchant_id=merchant, secret=secret
     )
     supply.set_offer(supplier, sku, SUPPLIER_COST, remote_sku=REMOTE_SKU)

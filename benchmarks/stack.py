@@ -12,7 +12,7 @@
 - timed phases of forked client processes (`run_phase`, `run_loop`, `service_client`,
   `summarise`, `percentile`) and the machine's context (`pg_sessions`, `cpu_ticks`).
 
-The `kameng.supply` imports stand only in the small functions at the end of this file.
+The suppliers' and stock's imports stand only in the small functions at the end of this file.
 """
 
 import atexit
@@ -635,12 +635,12 @@ def summarise(name: str, results: list[ClientResult], seconds: float) -> PhaseSu
     )
 
 
-# --- kameng.supply: its imports stand only here, one small function each ------------------
+# --- suppliers and stock: their imports stand only here, one small function each --------
 
 
 def create_card_supplier(sku: Any) -> int:
     """An approved manual supplier licensed for the card `sku`; its id."""
-    from kameng.supply import services as supply
+    from kameng.suppliers import services as supply
 
     supplier = supply.create_supplier("bench-supplier", status="approved")
     supply.set_offer(supplier, sku, CARD_COST)
@@ -648,21 +648,21 @@ def create_card_supplier(sku: Any) -> int:
 
 
 def available_stock(sku_id: int) -> int:
-    from kameng.supply import services as supply
+    from kameng.stock import services as stock
 
-    return supply.available_stock(sku_id)
+    return stock.available_stock(sku_id)
 
 
 def import_cards(world: CardWorld, count: int) -> None:
     """`count` new cards through `import_cards`, the real path."""
     from kameng.catalog.models import Sku
-    from kameng.supply import services as supply
-    from kameng.supply.models import Supplier
+    from kameng.stock import services as stock
+    from kameng.suppliers.models import Supplier
 
     supplier = Supplier.objects.get(pk=world.supplier_id)
     sku = Sku.objects.get(pk=world.sku_id)
     lines = "\n".join(f"{secrets.token_hex(6)},{secrets.token_hex(12)}" for _ in range(count))
-    report = supply.import_cards(supplier, sku, lines, source_name="bench-import")
+    report = stock.import_cards(supplier, sku, lines, source_name="bench-import")
     assert report.imported == count and not report.rejected, report.as_dict()
 
 
@@ -670,7 +670,8 @@ def insert_cards(world: CardWorld, count: int) -> None:
     """BENCHMARK SEED ONLY: `count` Card rows inserted directly (see `restock`)."""
     from kameng import vault
     from kameng.catalog.models import Sku
-    from kameng.supply.models import Card, CardBatch, Supplier
+    from kameng.stock.models import Card, CardBatch
+    from kameng.suppliers.models import Supplier
 
     supplier = Supplier.objects.get(pk=world.supplier_id)
     sku = Sku.objects.get(pk=world.sku_id)
@@ -698,7 +699,8 @@ def insert_cards(world: CardWorld, count: int) -> None:
 
 def card_allocation_queryset(sku_id: int) -> Any:
     """The queryset allocate_cards takes the first available card with."""
-    from kameng.supply.models import Card, Supplier
+    from kameng.stock.models import Card
+    from kameng.suppliers.models import Supplier
 
     return (
         Card.objects.select_for_update(skip_locked=True, of=("self",))

@@ -27,6 +27,7 @@ import httpx
 from django.conf import settings
 
 from kameng.errors import InvalidInput
+from kameng.text import is_printable
 
 
 class InvalidCallbackUrl(InvalidInput):
@@ -87,7 +88,7 @@ def parse(url: str) -> Target:
     a port from 1 to 65535 if one is given, no user name or password. The raw
     authority is checked as well as httpx's reading of it, so that no two parsers
     can disagree about which host is meant (`http://a\\@b/`, `http://a@b@c/`)."""
-    if len(url) > MAX_LENGTH or not url.isprintable() or any(c.isspace() for c in url):
+    if not is_printable(url, limit=MAX_LENGTH) or any(c.isspace() for c in url):
         raise BadTarget(
             f"callback_url must be an http(s) URL of at most {MAX_LENGTH} characters, "
             "without spaces"

@@ -130,11 +130,15 @@ INSTALLED_APPS = [
     "kameng",  # platform-wide commands and checks (kameng/management)
     "kameng.ledger",
     "kameng.catalog",
-    "kameng.supply",
+    "kameng.supply",  # historical migrations only (see kameng/supply/apps.py)
+    "kameng.suppliers",
+    "kameng.stock",
+    "kameng.upstream",
     "kameng.agents",
     "kameng.orders",
     "kameng.topup",
     "kameng.webhooks",
+    "kameng.reporting",
     "kameng.demo",
 ]
 
@@ -247,7 +251,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "poll-open-topups": {"task": "kameng.topup.tasks.poll_open_attempts", "schedule": 15.0},
     "refresh-remote-offers": {
-        "task": "kameng.supply.tasks.refresh_remote_offers",
+        "task": "kameng.upstream.tasks.refresh_remote_offers",
         "schedule": 300.0,
     },
     "release-due-escrow": {"task": "kameng.orders.tasks.release_due_escrow", "schedule": 300.0},

@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # (app label, model, field) of every column holding a Fernet token ("" = no secret).
 ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("supply", "Card", "secret_encrypted"),
-    ("supply", "Supplier", "api_secret_encrypted"),
+    ("stock", "Card", "secret_encrypted"),
+    ("suppliers", "Supplier", "api_secret_encrypted"),
     ("agents", "ApiKey", "secret_encrypted"),
 )
 
@@ -111,7 +111,7 @@ class ColumnRotation:
     """What rotating one column did; `unreadable` holds the primary keys left as
     they were because no configured key opens them."""
 
-    column: str  # "supply.Card.secret_encrypted"
+    column: str  # "stock.Card.secret_encrypted"
     re_encrypted: int = 0
     already_current: int = 0
     unreadable: list[int] = field(default_factory=list)

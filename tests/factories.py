@@ -9,8 +9,9 @@ from kameng.agents.models import Agent
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
 from kameng.ledger.services import balance
-from kameng.supply import services as supply
-from kameng.supply.models import Supplier
+from kameng.stock import services as stock_services
+from kameng.suppliers import services as suppliers
+from kameng.suppliers.models import Supplier
 
 _serial = itertools.count(1)
 
@@ -23,7 +24,7 @@ def levels() -> None:
 
 
 def supplier(name: str | None = None, status: str = Supplier.Status.APPROVED) -> Supplier:
-    return supply.create_supplier(name or f"供应商{next(_serial)}", status=status)
+    return suppliers.create_supplier(name or f"供应商{next(_serial)}", status=status)
 
 
 def sku(face: str = "100.00", kind: str = Sku.Kind.CARD, **flags) -> Sku:
@@ -33,11 +34,11 @@ def sku(face: str = "100.00", kind: str = Sku.Kind.CARD, **flags) -> Sku:
 
 def stock(sku: Sku, supplier: Supplier, count: int, cost: str = "90.00") -> list[str]:
     """Import `count` unique cards; returns their secrets in import order."""
-    supply.set_offer(supplier, sku, Decimal(cost))
+    suppliers.set_offer(supplier, sku, Decimal(cost))
     n = next(_serial)
     secrets_ = [f"S{n:04d}X{i:06d}" for i in range(count)]
     text = "\n".join(f"C{n:04d}-{i:06d},{s}" for i, s in enumerate(secrets_))
-    report = supply.import_cards(supplier, sku, text)
+    report = stock_services.import_cards(supplier, sku, text)
     assert report.imported == count
     return secrets_
 
@@ -82,7 +83,7 @@ JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(16) + b"\xff\xd9"
 
 def licence_number() -> str:
     """A fresh, valid 统一社会信用代码 (its check character computed)."""
-    from kameng.supply.onboarding import uscc_check_character
+    from kameng.suppliers.onboarding import uscc_check_character
 
     first17 = f"91110108{next(_serial):09d}"
     return first17 + uscc_check_character(first17)
@@ -96,7 +97,7 @@ def document(name: str = "营业执照.pdf", data: bytes = PDF_BYTES):
 
 def application(**overrides):
     """A submitted supplier application with one product and one PDF."""
-    from kameng.supply import onboarding
+    from kameng.suppliers import onboarding
 
     n = next(_serial)
     fields = {

@@ -17,9 +17,10 @@ from kombu.asynchronous import set_event_loop
 
 from kameng.catalog.models import Sku
 from kameng.celery import app as celery_app
-from kameng.supply import services as supply
-from kameng.supply.models import Supplier
-from kameng.supply.simulator import SimConfig, SimProduct, SimulatedSupplier
+from kameng.suppliers import services as suppliers
+from kameng.suppliers.models import Supplier
+from kameng.upstream import services as upstream
+from kameng.upstream.simulator import SimConfig, SimProduct, SimulatedSupplier
 from tests import factories
 
 PRODUCT = "MOBILE-50"
@@ -140,14 +141,14 @@ def direct_world(transactional_db):
 def connect(sim: SimulatedSupplier, sku: Sku, cost: str = "45.00", name: str = "") -> Supplier:
     """An approved API supplier speaking to `sim`, licensed for `sku` at `cost`."""
     source = factories.supplier(name or None)
-    supply.configure_api(
+    upstream.configure_api(
         source,
         adapter="kameng-http",
         base_url=sim.url,
         merchant_id=sim.config.merchant_id,
         secret=sim.config.secret,
     )
-    supply.set_offer(source, sku, Decimal(cost), remote_sku=PRODUCT)
+    suppliers.set_offer(source, sku, Decimal(cost), remote_sku=PRODUCT)
     return source
 
 

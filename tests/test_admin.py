@@ -15,20 +15,20 @@ from kameng.ledger.models import Journal
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
-from kameng.supply.models import Card, CardBatch
+from kameng.stock.models import Card, CardBatch
 from kameng.vault import decrypt
 from tests import factories
 from tests.orders.helpers import assert_books_sound
 
 pytestmark = pytest.mark.django_db
 
-APPS = {"ledger", "catalog", "supply", "agents", "orders", "topup", "webhooks"}
+APPS = {"ledger", "catalog", "suppliers", "stock", "agents", "orders", "topup", "webhooks"}
 READ_ONLY = {
     "ledger.account",
     "ledger.journal",
     "ledger.entry",
     "orders.order",
-    "supply.card",
+    "stock.card",
     "topup.attempt",
     "topup.callback",
     "agents.apikey",
@@ -88,7 +88,7 @@ def test_money_and_stock_cannot_be_edited_in_the_admin(operator_client):
 
 def test_cards_cannot_be_filtered_by_secret_digest(operator_client):
     digest = Card.objects.first().secret_digest
-    url = reverse("admin:supply_card_changelist") + "?secret_digest=" + digest
+    url = reverse("admin:stock_card_changelist") + "?secret_digest=" + digest
     assert operator_client.get(url).status_code == 400
 
 

@@ -17,7 +17,7 @@ from tests.topup.helpers import buy, supplier_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-APPS = {"ledger", "catalog", "supply", "agents", "orders", "topup", "webhooks"}
+APPS = {"ledger", "catalog", "suppliers", "stock", "agents", "orders", "topup", "webhooks"}
 PASSWORD = "operator-pw-42"
 
 

@@ -7,7 +7,8 @@ from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
-from kameng.supply.models import Card, Supplier
+from kameng.stock.models import Card
+from kameng.suppliers.models import Supplier
 from tests.distributor import Distributor
 
 pytestmark = pytest.mark.django_db

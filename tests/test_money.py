@@ -12,7 +12,7 @@ from kameng.catalog import services as catalog
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Journal
 from kameng.money import MAX_AMOUNT, InvalidAmount, parse_money
-from kameng.supply import services as supply
+from kameng.suppliers import services as suppliers
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_services_refuse_unbounded_amounts_too(world):
     with pytest.raises(InvalidAmount):
         agents.top_up(world.a1, Decimal("1E+17"))
     with pytest.raises(InvalidAmount):
-        supply.set_offer(world.supplier, world.sku, "99999999999")
+        suppliers.set_offer(world.supplier, world.sku, "99999999999")
     product = catalog.create_product("游戏点卡", "上限测试")
     with pytest.raises(InvalidAmount):
         catalog.create_sku(product, "巨额", "1e12")

@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 
 from kameng.cli import module_name
 from kameng.demo.seed import SIM_MERCHANT, sim_catalog_path
-from kameng.supply.management.commands.sim_supplier import load_catalog
-from kameng.supply.simulator import SimConfig, SimulatedSupplier
+from kameng.upstream.management.commands.sim_supplier import load_catalog
+from kameng.upstream.simulator import SimConfig, SimulatedSupplier
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -92,7 +92,7 @@ def test_the_readme_commands_work_in_order_on_a_fresh_demo(demo, capsys, tmp_pat
     assert len(commands) > 30
     for words in commands:
         if words[0] == "sim-supplier":
-            continue  # serves until stopped: tests/supply/test_simulator.py runs it
+            continue  # serves until stopped: tests/upstream/test_simulator.py runs it
         args = [substitute(word) for word in words]
         shown = "kameng " + shlex.join(words)
         try:

@@ -27,6 +27,7 @@ from kameng.client import (
     HEADER_TIMESTAMP,
     request_signature,
 )
+from kameng.text import is_printable
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -64,7 +65,7 @@ def authenticate(request: HttpRequest) -> ApiKey:
     ]
     if missing:
         raise Unauthenticated("missing_credentials", f"missing headers: {', '.join(missing)}")
-    found = find_key(app_key) if len(app_key) <= 40 and app_key.isprintable() else None
+    found = find_key(app_key) if is_printable(app_key, limit=40) else None
     if found is None:
         raise Unauthenticated("unknown_key", "no such API key")
     key, secret = found
@@ -77,7 +78,7 @@ def authenticate(request: HttpRequest) -> ApiKey:
         raise Unauthenticated(
             "timestamp_out_of_window", f"X-Kameng-Timestamp is more than {skew} s off"
         )
-    if len(nonce) > 64 or not nonce.isprintable():
+    if not is_printable(nonce):
         raise Unauthenticated("invalid_nonce", "X-Kameng-Nonce must be 1–64 printable characters")
     if not any(
         hmac.compare_digest(

@@ -14,10 +14,11 @@ from ninja.renderers import JSONRenderer
 from kameng.api import schemas
 from kameng.api.auth import SignedRequest
 from kameng.api.errors import RateLimited
-from kameng.errors import DomainError, InvalidInput
+from kameng.errors import DomainError
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
+from kameng.text import require_printable
 from kameng.webhooks import services as webhooks
 from kameng.webhooks.queries import delivery_entry, delivery_log
 
@@ -137,8 +138,8 @@ def create_order(request: HttpRequest, body: schemas.OrderIn):
 def list_orders(request: HttpRequest, filters: Query[schemas.OrderFilter]):
     """This agent's orders, newest first; `out_trade_no` finds the one with your number."""
     agent = agent_of(request)
-    if filters.out_trade_no is not None and not filters.out_trade_no.isprintable():
-        raise InvalidInput("out_trade_no must be printable")
+    if filters.out_trade_no is not None:
+        require_printable(filters.out_trade_no, "out_trade_no")
     found = queries.agent_orders(
         agent, out_trade_no=filters.out_trade_no, status=filters.status, limit=filters.limit
     )

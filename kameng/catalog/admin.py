@@ -3,7 +3,6 @@
 from django.contrib import admin
 
 from kameng.catalog.models import Category, Product, Sku
-from kameng.supply.services import available_stock
 
 
 @admin.register(Category)
@@ -40,14 +39,10 @@ class SkuAdmin(admin.ModelAdmin):
     search_fields = ["name", "product__name"]
     list_select_related = ["product"]
     ordering = ["product", "face_value", "pk"]
-    # The stock count is one COUNT query per SKU: on the change page only, never the list.
-    readonly_fields = ["stock", "created_at"]
+    # kameng.stock.admin adds the stock count (the catalog knows nothing of cards).
+    readonly_fields = ["created_at"]
 
     def get_queryset(self, request):
         # Also for autocomplete widgets elsewhere (str() reads the related rows). Any
         # select_related here makes the changelist skip list_select_related: keep them equal.
         return super().get_queryset(request).select_related(*self.list_select_related)
-
-    @admin.display(description="可售库存")
-    def stock(self, obj: Sku) -> int | str:
-        return available_stock(obj.pk) if obj.pk else "-"

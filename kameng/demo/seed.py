@@ -21,8 +21,10 @@ from kameng.agents.models import Agent, ApiKey
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
 from kameng.errors import DomainError
-from kameng.supply import services as supply
-from kameng.supply.models import Supplier
+from kameng.stock import services as stock
+from kameng.suppliers import services as suppliers
+from kameng.suppliers.models import Supplier
+from kameng.upstream import services as upstream
 
 OPERATOR = ("operator", "kameng-demo")
 AGENTS = [
@@ -73,9 +75,11 @@ def seed_demo() -> dict:
         user_model.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
         for depth, name, discount in LEVELS:
             agents.set_level(depth, name, Decimal(discount))
-        card_supplier = supply.create_supplier("星辰卡业", status=Supplier.Status.APPROVED)
-        direct_supplier = supply.create_supplier(DIRECT_SUPPLIER, status=Supplier.Status.APPROVED)
-        supply.configure_api(
+        card_supplier = suppliers.create_supplier("星辰卡业", status=Supplier.Status.APPROVED)
+        direct_supplier = suppliers.create_supplier(
+            DIRECT_SUPPLIER, status=Supplier.Status.APPROVED
+        )
+        upstream.configure_api(
             direct_supplier,
             adapter="kameng-http",
             base_url=settings.KAMENG_DEMO_SIM_URL,
@@ -90,7 +94,7 @@ def seed_demo() -> dict:
                 sku = catalog.create_sku(product, f"{face}元", Decimal(face), kind=kind)
                 supplier = card_supplier if kind == Sku.Kind.CARD else direct_supplier
                 remote_sku = f"SIM-{sku.pk}" if kind == Sku.Kind.DIRECT else None
-                offer = supply.set_offer(
+                offer = suppliers.set_offer(
                     supplier, sku, sku.face_value * COST_RATIO, remote_sku=remote_sku
                 )
                 if remote_sku:
@@ -103,7 +107,7 @@ def seed_demo() -> dict:
                 f"{sku.pk:03d}{secrets.randbelow(10**12):012d},{secrets.token_hex(8).upper()}"
                 for _ in range(CODES_PER_CARD_SKU)
             )
-            codes += supply.import_cards(card_supplier, sku, text, source_name="demo").imported
+            codes += stock.import_cards(card_supplier, sku, text, source_name="demo").imported
         sim_catalog_path().write_text(json.dumps(sim_catalog, indent=2))
         by_name: dict[str, Agent] = {}
         for username, parent, balance in AGENTS:

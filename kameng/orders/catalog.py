@@ -8,7 +8,7 @@ from kameng.catalog.models import Sku
 from kameng.catalog.queries import skus_on_sale
 from kameng.money import to_money
 from kameng.orders import fulfilment
-from kameng.supply.queries import cards_in_stock
+from kameng.stock.queries import cards_in_stock
 
 
 def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:

@@ -18,8 +18,8 @@ from kameng.catalog.models import Sku
 from kameng.ledger.services import Line
 from kameng.orders.errors import PriceBelowCost
 from kameng.orders.models import Order
-from kameng.supply import queries as stock_queries
-from kameng.supply import services as stock
+from kameng.stock import queries as stock_queries
+from kameng.stock import services as stock
 
 FULFILMENT: dict[str, str] = {
     Sku.Kind.CARD: "kameng.orders.fulfilment.CardStock",

@@ -19,6 +19,7 @@ from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
 from kameng.agents.pricing import Quote, sale_quote
+from kameng.catalog.errors import OutOfStock
 from kameng.catalog.models import Sku
 from kameng.errors import DomainError, InvalidInput
 from kameng.ledger import services as ledger
@@ -36,8 +37,8 @@ from kameng.orders.errors import (
 from kameng.orders.models import Order, OrderEvent
 from kameng.orders.states import Status, can_move
 from kameng.outbound import check_callback_url
-from kameng.supply import queries as stock_queries
-from kameng.supply.errors import OutOfStock
+from kameng.stock import queries as stock_queries
+from kameng.text import require_printable
 
 
 @dataclass(frozen=True)
@@ -455,8 +456,7 @@ def _check_request(quantity: int, out_trade_no: str) -> None:
     limit = settings.KAMENG_MAX_ORDER_QUANTITY
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= limit:
         raise InvalidInput(f"quantity must be a whole number from 1 to {limit}")
-    if not out_trade_no or len(out_trade_no) > 64 or not out_trade_no.isprintable():
-        raise InvalidInput("out_trade_no must be 1–64 printable characters")
+    require_printable(out_trade_no, "out_trade_no")
     if out_trade_no != out_trade_no.strip():
         raise InvalidInput("out_trade_no must not begin or end with spaces")
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from kameng.catalog.errors import OutOfStock
 from kameng.catalog.models import Sku
 from kameng.orders.models import Order
-from kameng.supply.errors import OutOfStock
 from kameng.topup.models import Attempt
 from kameng.topup.routing import Route, routes
 from kameng.topup.states import AttemptStatus

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from kameng.money import MoneyField
 from kameng.orders.models import Order
-from kameng.supply.models import Supplier
+from kameng.suppliers.models import Supplier
 from kameng.topup.states import UNSETTLED, AttemptStatus
 
 

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from kameng.errors import InvalidInput, ReasonRequired
 from kameng.orders import services as orders
-from kameng.supply.adapters import Outcome, SupplierUnreachable, adapter_for
+from kameng.text import require_printable
 from kameng.topup.errors import AttemptFinal, AttemptNotFound, OperatorNotFound
 from kameng.topup.models import Attempt, Resolution
 from kameng.topup.services import Report, accepted, conclude
 from kameng.topup.states import FINAL
+from kameng.upstream.adapters import Outcome, SupplierUnreachable, adapter_for
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,4 @@ def _checked_reason(reason: str, *, required: bool) -> str:
     reason = reason.strip()
     if required and not reason:
         raise ReasonRequired("say why: a reason is required to mark a top-up delivered or failed")
-    if len(reason) > MAX_REASON or not reason.isprintable():
-        raise InvalidInput(f"the reason must be at most {MAX_REASON} printable characters")
-    return reason
+    return require_printable(reason, "the reason", limit=MAX_REASON, optional=True)

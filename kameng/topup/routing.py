@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from kameng.supply.models import Offer, Supplier
+from kameng.suppliers.models import Offer, Supplier
 from kameng.topup.models import Attempt
 from kameng.topup.states import AttemptStatus
 

@@ -24,7 +24,15 @@ from django.utils import timezone
 
 from kameng import guards, vault
 from kameng.orders import services as orders
-from kameng.supply.adapters import (
+from kameng.suppliers.errors import SupplierNotFound
+from kameng.suppliers.models import Supplier
+from kameng.text import is_printable
+from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
+from kameng.topup.errors import BadCallbackBody, CallbacksThrottled, CallbackTooLarge
+from kameng.topup.models import Attempt, Callback
+from kameng.topup.routing import routes
+from kameng.topup.states import FINAL, OPEN, UNSETTLED, AttemptStatus, can_move
+from kameng.upstream.adapters import (
     REGISTRY,
     ForgedCallback,
     MalformedCallback,
@@ -34,13 +42,6 @@ from kameng.supply.adapters import (
     TopupRequest,
     adapter_for,
 )
-from kameng.supply.errors import SupplierNotFound
-from kameng.supply.models import Supplier
-from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
-from kameng.topup.errors import BadCallbackBody, CallbacksThrottled, CallbackTooLarge
-from kameng.topup.models import Attempt, Callback
-from kameng.topup.routing import routes
-from kameng.topup.states import FINAL, OPEN, UNSETTLED, AttemptStatus, can_move
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def receive_callback(
     # Our request ids are short and printable; anything else cannot be one of ours
     # (and a NUL could not even be looked up on PostgreSQL).
     request_id = status.request_id
-    ours = len(request_id) <= 48 and request_id.isprintable()
+    ours = is_printable(request_id, limit=48)
     attempt = (
         Attempt.objects.filter(supplier=supplier, request_id=request_id).first() if ours else None
     )

@@ -10,7 +10,7 @@ from kameng.catalog.models import Sku
 from kameng.client import signed_headers
 from kameng.orders import services as orders
 from kameng.orders.models import Order
-from kameng.supply.models import Card
+from kameng.stock.models import Card
 from tests import factories
 from tests.distributor import distributor_for
 from tests.orders.helpers import assert_books_sound

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from kameng.ledger import services as ledger
 from kameng.orders.queries import escrow_held
-from kameng.supply.models import Card
+from kameng.stock.models import Card
 
 
 def assert_books_sound() -> None:

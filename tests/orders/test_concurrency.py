@@ -12,7 +12,7 @@ from kameng.errors import DomainError
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.orders.models import Order
-from kameng.supply.models import Card
+from kameng.stock.models import Card
 from tests import factories
 from tests.concurrency import race
 from tests.orders.helpers import assert_books_sound

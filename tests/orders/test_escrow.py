@@ -11,7 +11,7 @@ from kameng.orders import services as orders
 from kameng.orders.errors import ConfirmWindowClosed, IllegalTransition, PaymentMismatch
 from kameng.orders.models import Order
 from kameng.orders.states import Status
-from kameng.supply.models import Card
+from kameng.stock.models import Card
 from tests import factories
 from tests.orders.helpers import assert_books_sound
 

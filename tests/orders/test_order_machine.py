@@ -15,7 +15,7 @@ from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import TRANSITIONS, Status
-from kameng.supply.models import Card
+from kameng.stock.models import Card
 from tests import factories
 from tests.orders.helpers import assert_books_sound
 

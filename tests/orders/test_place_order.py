@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from kameng.catalog.errors import SkuNotFound, SkuNotSellable
+from kameng.catalog.errors import OutOfStock, SkuNotFound, SkuNotSellable
 from kameng.catalog.models import Sku
 from kameng.errors import InvalidInput
 from kameng.ledger import services as ledger
@@ -13,8 +13,8 @@ from kameng.orders import services as orders
 from kameng.orders.errors import DuplicateOutTradeNo, InvalidRechargeAccount, OrderNotFound
 from kameng.orders.models import Order
 from kameng.orders.states import Status
-from kameng.supply.errors import OutOfStock
-from kameng.supply.models import Card, Supplier
+from kameng.stock.models import Card
+from kameng.suppliers.models import Supplier
 from tests import factories
 from tests.orders.helpers import assert_books_sound, snapshot
 

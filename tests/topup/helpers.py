@@ -5,8 +5,9 @@ from decimal import Decimal
 from kameng.ledger.models import Journal
 from kameng.orders import services as orders
 from kameng.orders.models import Order
-from kameng.supply import services as supply
-from kameng.supply.models import Supplier
+from kameng.suppliers import services as suppliers
+from kameng.suppliers.models import Supplier
+from kameng.upstream import services as upstream
 from tests import factories
 from tests.live import PRODUCT, wait_until
 
@@ -39,6 +40,6 @@ def journals(order: Order, kind: str) -> int:
 def supplier_at(url: str, sku, cost: str) -> Supplier:
     """An approved API supplier configured at `url` (which need not answer)."""
     source = factories.supplier()
-    supply.configure_api(source, adapter="kameng-http", base_url=url, merchant_id="m", secret="s")
-    supply.set_offer(source, sku, Decimal(cost), remote_sku=PRODUCT)
+    upstream.configure_api(source, adapter="kameng-http", base_url=url, merchant_id="m", secret="s")
+    suppliers.set_offer(source, sku, Decimal(cost), remote_sku=PRODUCT)
     return source

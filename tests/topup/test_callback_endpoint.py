@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from kameng.orders import services as orders
-from kameng.supply import services as supply
-from kameng.supply.adapters.kameng_http import signed
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
+from kameng.upstream import services as upstream
+from kameng.upstream.adapters.kameng_http import signed
 from tests import factories
 from tests.live import connect, wait_until
 
@@ -26,7 +26,7 @@ MERCHANT = "m-cb"
 def source(transactional_db, topup_settings):
     """An API supplier (nothing listens at its URL: only its callbacks matter here)."""
     supplier = factories.supplier()
-    supply.configure_api(
+    upstream.configure_api(
         supplier,
         adapter="kameng-http",
         base_url="http://127.0.0.1:9",

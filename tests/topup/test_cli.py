@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from kameng.supply.models import Offer
+from kameng.suppliers.models import Offer
 from tests import factories
 from tests.live import PRODUCT
 

@@ -7,19 +7,19 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from kameng.catalog.errors import OutOfStock
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Journal
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
-from kameng.supply import services as supply
-from kameng.supply.adapters.kameng_http import signed
-from kameng.supply.errors import OutOfStock
-from kameng.supply.models import Offer
-from kameng.supply.statements import statement
+from kameng.reporting.statements import statement
+from kameng.suppliers.models import Offer
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.states import AttemptStatus
+from kameng.upstream import services as upstream
+from kameng.upstream.adapters.kameng_http import signed
 from tests import factories
 from tests.live import PRODUCT, connect, wait_until
 from tests.orders.helpers import assert_books_sound
@@ -198,7 +198,7 @@ def test_stock_out_refunds_then_the_refreshed_stock_refuses_before_money_moves(d
     settled(second, Status.REFUNDED)
     assert Attempt.objects.get(order=second).error_code == "1001"
 
-    assert supply.refresh_remote_offers() == 1
+    assert upstream.refresh_remote_offers() == 1
     assert Offer.objects.get(remote_sku=PRODUCT).remote_stock == 0
     before = factories.wallet(direct_world.a3)
     with pytest.raises(OutOfStock):
@@ -210,7 +210,7 @@ def test_stock_out_refunds_then_the_refreshed_stock_refuses_before_money_moves(d
 def test_refresh_takes_the_suppliers_price(direct_world, sims):
     sim = sims()
     connect(sim, direct_world.direct, cost="40.00")
-    supply.refresh_remote_offers()
+    upstream.refresh_remote_offers()
     offer = Offer.objects.get(remote_sku=PRODUCT)
     assert (offer.cost, offer.remote_stock, offer.remote_available) == (
         Decimal("45.00"),

@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone
 
 from kameng.orders import services as orders
-from kameng.supply import services as supply
-from kameng.supply.models import Offer
+from kameng.suppliers import services as suppliers
+from kameng.suppliers.models import Offer
 from kameng.topup import routing
 from kameng.topup.models import Attempt
+from kameng.upstream import services as upstream
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +18,10 @@ pytestmark = pytest.mark.django_db
 
 def _api_supplier(sku, cost: str):
     source = factories.supplier()
-    supply.configure_api(
+    upstream.configure_api(
         source, adapter="kameng-http", base_url="http://127.0.0.1:9", merchant_id="m", secret="s"
     )
-    supply.set_offer(source, sku, Decimal(cost), remote_sku="P")
+    suppliers.set_offer(source, sku, Decimal(cost), remote_sku="P")
     return source
 
 
@@ -62,5 +63,5 @@ def test_no_route_to_a_supplier_out_of_stock_too_dear_suspended_or_manual(direct
     suspended = _api_supplier(direct_world.direct, "44.00")
     suspended.status = "suspended"
     suspended.save(update_fields=["status"])
-    supply.set_offer(direct_world.supplier, direct_world.direct, Decimal("40.00"))  # manual
+    suppliers.set_offer(direct_world.supplier, direct_world.direct, Decimal("40.00"))  # manual
     assert _route(direct_world) == []

@@ -16,17 +16,17 @@ from kameng.ledger.models import Journal
 from kameng.orders import services as orders
 from kameng.orders.models import Order
 from kameng.orders.states import Status
-from kameng.supply import services as supply
-from kameng.supply.adapters import (
+from kameng.topup import services as topup
+from kameng.topup.models import Attempt
+from kameng.topup.states import AttemptStatus
+from kameng.upstream import services as upstream
+from kameng.upstream.adapters import (
     SupplierCredentials,
     SupplierNotReached,
     SupplierUnreachable,
     TopupRequest,
 )
-from kameng.supply.adapters.kameng_http import KamengHttpAdapter
-from kameng.topup import services as topup
-from kameng.topup.models import Attempt
-from kameng.topup.states import AttemptStatus
+from kameng.upstream.adapters.kameng_http import KamengHttpAdapter
 from tests import factories
 from tests.live import PRODUCT, connect, wait_until
 from tests.orders.helpers import assert_books_sound
@@ -130,7 +130,7 @@ def test_a_send_that_may_have_landed_is_never_failed_by_a_later_one_that_did_not
     assert len(slow.orders) == 1  # it did land
 
     # The supplier's host is gone now: every connection is refused.
-    supply.configure_api(
+    upstream.configure_api(
         source, adapter="kameng-http", base_url=refusing_url, merchant_id="sim", secret="s"
     )
     attempt = Attempt.objects.get(order=order)
@@ -179,7 +179,7 @@ def test_a_supplier_whose_secret_cannot_be_read_counts_as_not_sent(direct_world,
     """Keys changed without rotate-keys: nothing can be signed, so nothing left."""
     from cryptography.fernet import Fernet
 
-    from kameng.supply.models import Supplier
+    from kameng.suppliers.models import Supplier
 
     unreadable = supplier_at("http://127.0.0.1:9", direct_world.direct, "44.00")
     foreign = Fernet(Fernet.generate_key()).encrypt(b"s").decode()  # under no key we hold
