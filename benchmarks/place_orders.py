@@ -1,6 +1,6 @@
 """Throughput of `place_order` against a minimal raw-SQL equivalent, on PostgreSQL.
 
-    .venv/bin/python benchmarks/place_orders.py [--clients 16] [--seconds 10]
+    .venv/bin/python benchmarks/place_orders.py [--clients 16] [--seconds 10] [--rounds 5]
         [--database-url postgres://postgres@127.0.0.1:5432/kameng_bench]
 
 The database named in --database-url is DROPPED and recreated (its name must contain
@@ -14,6 +14,11 @@ the same N client processes, each buying one code at a time for its own buyer ag
      balances; the escrow account place_order would choose for the order number). It
      skips what place_order also does: the SKU/price read before the transaction
      (agents.pricing.sale_quote) and the 3 orders_orderevent rows.
+
+The two phases alternate, A B A B ..., for --rounds rounds: a shared machine's speed
+drifts by ±20% over a minute (other tenants, autovacuum), and alternating puts each
+phase under the same drift. Each round prints its own ratio; the result is the median
+round's.
 
 It prints orders/s, p50 and p99 latency per phase and the service/raw ratio, then checks
 the books (`ledger.verify()`) and that no card went to two orders. Exit status 1 if a
@@ -55,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16, help="client processes (16)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase (10)")
+    parser.add_argument("--rounds", type=int, default=5, help="A/B rounds (5)")
     parser.add_argument("--database-url", default=DEFAULT_URL, help="dropped and recreated!")
     parser.add_argument(
         "--stock-per-second",
@@ -63,8 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="cards stocked before each phase = this × --seconds (3000)",
     )
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.seconds <= 0 or args.stock_per_second < 1:
-        parser.error("--clients, --seconds and --stock-per-second must be positive")
+    if args.clients < 1 or args.seconds <= 0 or args.stock_per_second < 1 or args.rounds < 1:
+        parser.error("--clients, --seconds, --rounds and --stock-per-second must be positive")
     return args
 
 
@@ -153,7 +159,7 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
                     {
                         "order_no": order_no,
                         "agent_id": agent_id,
-                        "out_trade_no": f"raw-{client}-{i}",
+                        "out_trade_no": f"raw-{tag}-{client}-{i}",
                         "request_hash": request_hash,
                         "sku_id": world.sku_id,
                         "price": price,
@@ -188,23 +194,34 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
 # --- report -------------------------------------------------------------------------------
 
 
-def print_table(phases: list[PhaseSummary], clients: int, seconds: float) -> None:
+def print_table(rounds: list[list[PhaseSummary]], clients: int, seconds: float) -> None:
     print(f"\nplace_order benchmark: {clients} client(s), {seconds:g} s per phase, PostgreSQL")
-    print(f"{'phase':<16}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'count':>9}  errors")
-    for p in phases:
-        errors = ", ".join(f"{k}×{v}" for k, v in p.errors.items()) or "-"
-        print(
-            f"{p.name:<16}{p.per_second:>10.1f}{p.p50_ms:>10.2f}{p.p99_ms:>10.2f}"
-            f"{p.count:>9}  {errors}"
-        )
+    header = f"{'round':<7}{'phase':<13}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+    print(f"{header}{'count':>9}  errors")
+    for number, phases in enumerate(rounds, 1):
+        for p in phases:
+            errors = ", ".join(f"{k}×{v}" for k, v in p.errors.items()) or "-"
+            print(
+                f"{number:<7}{p.name:<13}{p.per_second:>10.1f}{p.p50_ms:>10.2f}"
+                f"{p.p99_ms:>10.2f}{p.count:>9}  {errors}"
+            )
+        print(f"{number:<7}service/raw {ratio(phases):>10.1%}")
+    middle = sorted(rounds, key=ratio)[len(rounds) // 2]
+    print(
+        f"service/raw throughput: {ratio(middle):.1%} (median of {len(rounds)} rounds:"
+        f" service {middle[0].per_second:.1f}, raw {middle[1].per_second:.1f} orders/s)"
+    )
+    for phases in rounds:
+        for p in phases:
+            if p.first_error:
+                print(f"first error in {p.name}: {p.first_error}")
+            if p.out_of_stock:
+                print(f"WARNING: {p.name} ran out of stock; raise --stock-per-second")
+
+
+def ratio(phases: list[PhaseSummary]) -> float:
     service, raw = phases
-    if raw.per_second:
-        print(f"service/raw throughput: {service.per_second / raw.per_second:.1%}")
-    for p in phases:
-        if p.first_error:
-            print(f"first error in {p.name}: {p.first_error}")
-        if p.out_of_stock:
-            print(f"WARNING: {p.name} ran out of stock; raise --stock-per-second")
+    return service.per_second / raw.per_second if raw.per_second else 0.0
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -225,25 +242,28 @@ def main(argv: list[str] | None = None) -> int:
         f"paying {world.unit_price} (platform {world.platform_gross}, spreads {world.spreads})"
     )
 
-    phases = []
-    for name, target, args_for in (
-        (
-            "A service",
-            service_client,
-            lambda barrier, results: (world, barrier, args.seconds, results),
-        ),
-        (
-            "B raw SQL",
-            raw_client,
-            lambda barrier, results: (world, conninfo, barrier, args.seconds, results),
-        ),
-    ):
-        ready = stock_phase(world, conninfo, stock, first=not phases)  # history only first
-        print(f"{name}: {ready}; running {args.seconds:g} s ...")
-        results = run_phase(name, target, args_for, args.clients, args.seconds)
-        phases.append(summarise(name, results, args.seconds))
+    rounds: list[list[PhaseSummary]] = []
+    for number in range(1, args.rounds + 1):
+        phases = []
+        for name, target, args_for in (
+            (
+                "A service",
+                service_client,
+                lambda barrier, results: (world, barrier, args.seconds, results),
+            ),
+            (
+                "B raw SQL",
+                raw_client,
+                lambda barrier, results: (world, conninfo, barrier, args.seconds, results),
+            ),
+        ):
+            ready = stock_phase(world, conninfo, stock, first=not rounds and not phases)
+            print(f"round {number} {name}: {ready}; running {args.seconds:g} s ...")
+            results = run_phase(name, target, args_for, args.clients, args.seconds)
+            phases.append(summarise(name, results, args.seconds))
+        rounds.append(phases)
 
-    print_table(phases, args.clients, args.seconds)
+    print_table(rounds, args.clients, args.seconds)
     ledger_problems, card_problems = check_card_books(world, conninfo)
     if ledger_problems:
         print("ledger: PROBLEMS")

@@ -560,10 +560,11 @@ def service_client(client, world, barrier, seconds, results) -> None:
     from kameng.orders.services import place_order
 
     agent = Agent.objects.get(pk=world.buyers[client][0])
+    tag = secrets.token_hex(3)  # phases may run again (rounds): numbers of their own
 
     def once(i: int) -> None:
         placed = place_order(
-            agent=agent, sku_id=world.sku_id, quantity=1, out_trade_no=f"svc-{client}-{i}"
+            agent=agent, sku_id=world.sku_id, quantity=1, out_trade_no=f"svc-{tag}-{client}-{i}"
         )
         assert placed.created
 

@@ -9,40 +9,57 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 from kameng.money import from_cents, to_cents, to_money
 
 
 def fetch_all(sql: str, params: list | tuple = ()) -> list[tuple]:
-    with _cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return _run(sql, params, _all)
 
 
 def fetch_one(sql: str, params: list | tuple = ()) -> tuple | None:
-    with _cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return _run(sql, params, _one)
 
 
 def execute(sql: str, params: list | tuple = ()) -> int:
     """Run a statement; returns the number of rows it changed."""
-    with _cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _run(sql, params, _rowcount)
 
 
-def _cursor() -> Any:
+def _all(cursor: Any) -> list[tuple]:
+    return cursor.fetchall()
+
+
+def _one(cursor: Any) -> tuple | None:
+    return cursor.fetchone()
+
+
+def _rowcount(cursor: Any) -> int:
+    return cursor.rowcount
+
+
+def _run(sql: str, params: list | tuple, result: Any) -> Any:
     """PostgreSQL: psycopg's own cursor on Django's connection (same transaction): the
     statement is bound and prepared as settings.DATABASES says (KAMENG_PG_PREPARE),
-    without the 0.05 ms of Django's cursor wrapper per statement. SQLite: Django's
-    cursor (it translates the %s style)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    return connection.connection.cursor()
+    without the 0.05 ms of Django's cursor wrapper per statement; one cursor per
+    connection, reused. SQLite: Django's cursor (it translates the %s style).
+    The connection is looked up once (each `connection.x` is a thread-local lookup)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor != "postgresql":
+        with wrapper.cursor() as cursor, wrapper.wrap_database_errors:
+            cursor.execute(sql, params)
+            return result(cursor)
+    if wrapper.connection is None:
+        wrapper.ensure_connection()
+    # Kept on Django's connection wrapper (one per thread), for its current connection.
+    cursor = getattr(wrapper, "_kameng_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not wrapper.connection:
+        cursor = wrapper._kameng_cursor = wrapper.connection.cursor()
+    with wrapper.wrap_database_errors:
+        cursor.execute(sql, params)
+        return result(cursor)
 
 
 def skip_locked(table_alias: str) -> str:
@@ -102,7 +119,7 @@ def _insert_sql(model: type[Model]) -> tuple[str, list[Field]]:
     return sql, fields
 
 
-def insert(instance: Model, *, then: tuple[str, list] | None = None) -> None:
+def insert(instance: Model, *, then: tuple[str, list] | None = None, read_back: str = "") -> object:
     """INSERT one model instance and set its pk: `save()` without signals or the
     generic machinery. Each field still prepares its own value (JSON, datetimes,
     auto_now_add), and database constraints still apply.
@@ -110,21 +127,79 @@ def insert(instance: Model, *, then: tuple[str, list] | None = None) -> None:
     `then` = (sql, params): a statement that needs the new row's id, written with
     `{id}` where it goes (e.g. the row's first history entries). PostgreSQL runs both
     in one statement (a data-modifying WITH), one round trip; SQLite one after the other.
+    `read_back`: an SQL expression evaluated by the same statement, whose value is
+    returned (the order path reads the quote version so, without a round trip of its own).
     """
     sql, fields = _insert_sql(type(instance))
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    extra = f", {read_back}" if read_back else ""
     if then is not None and connection.vendor == "postgresql":
         then_sql, then_params = then
         pk_column = connection.ops.quote_name(instance._meta.pk.column)
         dependent = then_sql.format(id=f"(SELECT {pk_column} FROM new)")
-        instance.pk = fetch_one(
-            f"WITH new AS ({sql}), dependent AS ({dependent}) SELECT {pk_column} FROM new",
+        row = fetch_one(
+            f"WITH new AS ({sql}), dependent AS ({dependent}) SELECT {pk_column}{extra} FROM new",
             [*values, *then_params],
-        )[0]
+        )
     else:
-        instance.pk = fetch_one(sql, values)[0]
+        row = fetch_one(sql + extra, values)
         if then is not None:
             then_sql, then_params = then
-            execute(then_sql.format(id=int(instance.pk)), then_params)
+            execute(then_sql.format(id=int(row[0])), then_params)
+    instance.pk = row[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+    return row[1] if read_back else None
+
+
+def change_token_triggers(vendor: str, table: str, token_table: str) -> tuple[list[str], list[str]]:
+    """SQL statements (create, drop) for triggers that put a new random token into row 1
+    of `token_table` whenever `table` is written (insert, update, delete), in the
+    writer's transaction: a cheap "something changed" signal for caches
+    (agents.pricing). PostgreSQL: one trigger per statement; SQLite: per row (all it
+    has)."""
+    name = f"{table}_changes_{token_table}"
+    if vendor == "postgresql":
+        function = f"{name}_fn"
+        create = [
+            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {token_table} (id, token) VALUES (1, md5(random()::text))
+                ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+                RETURN NULL;
+            END $$""",
+            f"""CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table}
+                FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+        ]
+        drop = [
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"DROP FUNCTION IF EXISTS {function}()",
+        ]
+        return create, drop
+    events = ("insert", "update", "delete")
+    create = [
+        f"""CREATE TRIGGER {name}_{event} AFTER {event.upper()} ON {table} BEGIN
+            INSERT INTO {token_table} (id, token) VALUES (1, lower(hex(randomblob(16))))
+            ON CONFLICT (id) DO UPDATE SET token = excluded.token;
+        END"""
+        for event in events
+    ]
+    drop = [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in events]
+    return create, drop
+
+
+def change_token_operation(tables: list[str], token_table: str) -> Any:
+    """A migration operation creating (reversed: dropping) `change_token_triggers` on
+    each of `tables`."""
+    from django.db.migrations import RunPython
+
+    def run(schema_editor: Any, which: int) -> None:
+        vendor = schema_editor.connection.vendor
+        for table in tables:
+            for statement in change_token_triggers(vendor, table, token_table)[which]:
+                schema_editor.execute(statement)
+
+    return RunPython(
+        lambda apps, schema_editor: run(schema_editor, 0),
+        lambda apps, schema_editor: run(schema_editor, 1),
+    )

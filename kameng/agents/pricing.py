@@ -10,6 +10,14 @@ A disabled agent's sub-agents keep buying at the same prices, but the disabled a
 earns nothing on those sales: its spread goes to the platform's revenue. The split is
 fixed when the order is placed (Order.spreads), so the rule applies to sales made while
 it is disabled.
+
+The order path's quotes (`sale_quote`) are cached per process. Each carries the quote
+version it was read under (catalog.QuoteVersion, changed by database triggers whenever
+a SKU, product, agent, level or agent price is written), and the order's own INSERT
+reads the current version back (`CURRENT_VERSION_SQL`): if it changed, the order path
+raises `StaleQuote`, its transaction rolls back, `forget_quotes()` empties the cache and
+the order is priced again. So a cached quote is never used for an order committed after
+a price change it did not see, in this process or any other.
 """
 
 from dataclasses import dataclass
@@ -18,7 +26,13 @@ from decimal import Decimal
 from kameng import db
 from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
-from kameng.catalog.queries import SKU_COLUMNS, SKU_FROM, check_sku_id, sellable_from_row
+from kameng.catalog.queries import (
+    CURRENT_VERSION_SQL,
+    SKU_COLUMNS,
+    SKU_FROM,
+    check_sku_id,
+    sellable_from_row,
+)
 from kameng.ledger.services import REVENUE, system_account_id
 from kameng.money import to_money
 
@@ -37,6 +51,7 @@ class Quote:
 
     links: tuple[ChainLink, ...]
     retail_price: Decimal | None = None  # set when an end user buys on a storefront
+    version: str = ""  # catalog.QuoteVersion's token when the inputs were read
 
     @property
     def unit_price(self) -> Decimal:
@@ -84,10 +99,15 @@ def quote(agent: Agent, sku: Sku, *, retail: bool = False) -> Quote:
     return _quote(sku, rows, retail)
 
 
+class StaleQuote(Exception):
+    """Prices or the sale rule changed since this process cached the quote: price the
+    order again (after `forget_quotes()`)."""
+
+
 # The order path's one read before its transaction: the SKU (with the sale rule's
-# columns) and the buyer's whole chain, one row per agent.
+# columns) and the buyer's whole chain, one row per agent, and the quote version.
 _SALE_SQL = f"""
-    SELECT {SKU_COLUMNS},
+    SELECT {CURRENT_VERSION_SQL}, {SKU_COLUMNS},
         a.id, a.wallet_id, a.active, l.discount, ap.sub_agent_price, ap.retail_price
     FROM {SKU_FROM}
     LEFT JOIN agents_agent a ON a.id IN ({{ids}})
@@ -96,22 +116,47 @@ _SALE_SQL = f"""
     WHERE s.id = %s
     ORDER BY a.depth
 """
-_SKU_WIDTH = len(SKU_COLUMNS.split(","))
+_SKU_END = 1 + len(SKU_COLUMNS.split(","))
+
+# (agent id, SKU id, retail) → (SKU, quote); emptied when a version check fails, and
+# when it grows past _CACHE_LIMIT (many agents × many SKUs).
+_cached: dict[tuple[int, int, bool], tuple[Sku, Quote]] = {}
+_CACHE_LIMIT = 20_000
 
 
 def sale_quote(agent: Agent, sku_id: int, *, retail: bool = False) -> tuple[Sku, Quote]:
     """The SKU if it may be sold now (catalog's rule) and `agent`'s prices for it, in
-    one round trip: `sellable_sku` and `quote` together, for every order."""
+    one round trip: `sellable_sku` and `quote` together, for every order. Cached per
+    process: the caller checks `Quote.version` in its transaction (module docstring).
+    A refusal (no such SKU, not on sale) is never cached."""
+    key = (agent.pk, sku_id, retail)
+    cached = _cached.get(key)
+    if cached is not None:
+        return cached
     check_sku_id(sku_id)
     chain_ids = agent.chain_ids
     rows = db.fetch_all(
         _SALE_SQL.format(ids=", ".join(["%s"] * len(chain_ids))), [*chain_ids, sku_id]
     )
-    sku = sellable_from_row(sku_id, rows[0][:_SKU_WIDTH] if rows else None)
-    return sku, _quote(sku, [row[_SKU_WIDTH:] for row in rows], retail)
+    sku = sellable_from_row(sku_id, rows[0][1:_SKU_END] if rows else None)
+    quote = _quote(sku, [row[_SKU_END:] for row in rows], retail, version=rows[0][0] or "")
+    if len(_cached) >= _CACHE_LIMIT:
+        _cached.clear()
+    _cached[key] = (sku, quote)
+    return sku, quote
 
 
-def _quote(sku: Sku, rows: list[tuple], retail: bool) -> Quote:
+def check_version(quote: Quote, current: str | None) -> None:
+    """`current`: CURRENT_VERSION_SQL's value read inside the order's transaction."""
+    if (current or "") != quote.version:
+        raise StaleQuote(f"quote version {quote.version!r} is now {current!r}")
+
+
+def forget_quotes() -> None:
+    _cached.clear()
+
+
+def _quote(sku: Sku, rows: list[tuple], retail: bool, version: str = "") -> Quote:
     links: list[ChainLink] = []
     set_by_parent: Decimal | None = None  # the sub-agent price the previous agent chose
     own_retail: Decimal | None = None
@@ -128,7 +173,7 @@ def _quote(sku: Sku, rows: list[tuple], retail: bool) -> Quote:
         retail_price = max(
             own_retail if own_retail is not None else sku.face_value, links[-1].unit_price
         )
-    return Quote(tuple(links), retail_price)
+    return Quote(tuple(links), retail_price, version)
 
 
 def _optional(value: object) -> Decimal | None:

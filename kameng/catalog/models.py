@@ -61,3 +61,20 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.name}"
+
+
+class QuoteVersion(models.Model):
+    """One row (id 1) whose token changes whenever anything a price quote is computed
+    from changes: SKUs, products, agents, levels, agents' prices. Database triggers on
+    those tables set a new random token in the writer's own transaction (migrations
+    catalog 0005, agents 0006), whoever writes: services, the admin, a shell. The order
+    path caches quotes per process and keeps one only while the token it was read with
+    is still current (kameng.agents.pricing)."""
+
+    token = models.CharField(max_length=32, verbose_name="版本")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报价版本"
+
+    def __str__(self) -> str:
+        return self.token

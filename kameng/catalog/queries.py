@@ -8,6 +8,8 @@ from kameng.catalog.models import Sku
 # order path reads SKU and price chain in one: agents.pricing.sale_quote).
 SKU_COLUMNS = "s.product_id, s.name, s.face_value, s.kind, s.authorised, s.active, p.active"
 SKU_FROM = "catalog_sku s JOIN catalog_product p ON p.id = s.product_id"
+# The quote version now (catalog.QuoteVersion; NULL before anything was ever written).
+CURRENT_VERSION_SQL = "(SELECT qv.token FROM catalog_quoteversion qv WHERE qv.id = 1)"
 
 
 def sellable_sku(sku_id: int) -> Sku:

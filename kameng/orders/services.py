@@ -7,6 +7,7 @@ top to bottom. Storefront (end-user) orders use `create_storefront_order` and
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,9 +19,10 @@ from django.utils import timezone
 from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
-from kameng.agents.pricing import Quote, sale_quote
+from kameng.agents.pricing import Quote, StaleQuote, check_version, forget_quotes, sale_quote
 from kameng.catalog.errors import OutOfStock
 from kameng.catalog.models import Sku
+from kameng.catalog.queries import CURRENT_VERSION_SQL
 from kameng.errors import DomainError, InvalidInput
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Journal
@@ -77,14 +79,16 @@ def place_order(
     extra = f"{recharge_account}|{callback_url}" if callback_url else recharge_account
     request_hash = _request_hash(Order.Channel.AGENT, sku_id, quantity, extra)
     try:
-        order = _buy(
-            agent,
-            sku_id,
-            quantity,
-            out_trade_no,
-            request_hash,
-            recharge_account,
-            callback=(callback_url, api_key_id),
+        order = _priced_afresh_when_stale(
+            lambda: _buy(
+                agent,
+                sku_id,
+                quantity,
+                out_trade_no,
+                request_hash,
+                recharge_account,
+                callback=(callback_url, api_key_id),
+            )
         )
         return Placed(order, created=True)
     except (IntegrityError, DomainError):
@@ -133,7 +137,7 @@ def _buy(
         confirm_deadline=_confirm_deadline(now) if fulfil.immediate else None,
     )
     with transaction.atomic():
-        _insert(order, [Status.CREATED, Status.PAID, order.status], now)
+        _insert(order, [Status.CREATED, Status.PAID, order.status], now, prices)
         fulfil.start(order, prepared, now)  # codes taken, or the first attempt opened
         # Last, so the shared escrow row is locked only until the commit right after.
         ledger.post(
@@ -166,27 +170,32 @@ def create_storefront_order(
     existing = _existing_order(seller, out_trade_no, request_hash)
     if existing is not None:
         return Placed(existing, created=False)
-    sku, prices = sale_quote(seller, sku_id, retail=True)
-    _check_recharge_account(sku, recharge_account)
     if not seller.active:
         raise AgentInactive("this storefront's agent account is disabled")
-    order = _new_order(
-        seller,
-        Order.Channel.STOREFRONT,
-        sku,
-        quantity,
-        prices,
-        now,
-        order_no=order_no,
-        out_trade_no=out_trade_no,
-        request_hash=request_hash,
-        buyer_contact=buyer_contact[:128],
-        recharge_account=recharge_account,
-        status=Status.CREATED,
-    )
-    try:
+
+    def create() -> Order:
+        sku, prices = sale_quote(seller, sku_id, retail=True)
+        _check_recharge_account(sku, recharge_account)
+        order = _new_order(
+            seller,
+            Order.Channel.STOREFRONT,
+            sku,
+            quantity,
+            prices,
+            now,
+            order_no=order_no,
+            out_trade_no=out_trade_no,
+            request_hash=request_hash,
+            buyer_contact=buyer_contact[:128],
+            recharge_account=recharge_account,
+            status=Status.CREATED,
+        )
         with transaction.atomic():
-            _insert(order, [Status.CREATED], now)
+            _insert(order, [Status.CREATED], now, prices)
+        return order
+
+    try:
+        order = _priced_afresh_when_stale(create)
     except IntegrityError:
         existing = _existing_order(seller, out_trade_no, request_hash)
         if existing is None:
@@ -432,9 +441,23 @@ def _transition(order: Order, target: str, now: datetime, *, note: str = "", **f
     consequences.status_changed(order, current, now)  # webhooks, ...: the list is there
 
 
-def _insert(order: Order, path: list[str], now: datetime) -> None:
+def _priced_afresh_when_stale(buy: Callable[[], Order]) -> Order:
+    """Run `buy` (which prices the order with `sale_quote` and inserts it); if the
+    quote was stale (a price changed since this process cached it), its transaction
+    has rolled back: forget the cached quotes and buy again, priced afresh."""
+    for _ in range(2):
+        try:
+            return buy()
+        except StaleQuote:
+            forget_quotes()
+    return buy()  # priced straight from the database twice and still raced: rare
+
+
+def _insert(order: Order, path: list[str], now: datetime, prices: Quote) -> None:
     """INSERT a new order with the history of the states it starts in (several, when it
-    is paid and delivered in the same transaction): one statement on PostgreSQL."""
+    is paid and delivered in the same transaction): one statement on PostgreSQL. The
+    same statement reads the quote version back: a quote that went stale meanwhile
+    raises StaleQuote (the caller's transaction rolls back)."""
     previous = ""
     params: list = []
     for status in path:
@@ -446,7 +469,7 @@ def _insert(order: Order, path: list[str], now: datetime) -> None:
         "INSERT INTO orders_orderevent (order_id, from_status, to_status, note, at)"
         f" VALUES {values}"
     )
-    db.insert(order, then=(history, params))
+    check_version(prices, db.insert(order, then=(history, params), read_back=CURRENT_VERSION_SQL))
 
 
 # --- helpers ----------------------------------------------------------------------------

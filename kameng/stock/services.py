@@ -242,6 +242,22 @@ class AllocatedCard:
     secret_token: str  # encrypted: the order path checks it decrypts before committing
 
 
+# The statuses and the count are part of the statement, not parameters: PostgreSQL can
+# then match the partial index on available cards in the prepared statement's generic
+# plan and knows how few rows it takes, so it stops planning the statement anew for every
+# order (0.1 ms of its CPU each). One prepared statement per quantity asked for.
+_ALLOCATE_SQL = (
+    f"UPDATE supply_card SET status = '{Card.Status.SOLD}', order_id = %s, sold_at = %s"
+    " WHERE id IN ("
+    "   SELECT c.id FROM supply_card c"
+    "   JOIN supply_supplier s ON s.id = c.supplier_id"
+    f"  WHERE c.sku_id = %s AND c.status = '{Card.Status.AVAILABLE}'"
+    f"  AND s.status = '{Supplier.Status.APPROVED}'"
+    "   ORDER BY c.id LIMIT {quantity:d}{skip_locked}"
+    " ) RETURNING id, supplier_id, cost, secret_encrypted"
+)
+
+
 def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> list[AllocatedCard]:
     """Take `quantity` unsold codes for the order, inside the caller's transaction.
 
@@ -252,22 +268,8 @@ def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> 
     `quantity` → OutOfStock, and the caller's transaction rolls back so nothing is taken.
     """
     rows = db.fetch_all(
-        "UPDATE supply_card SET status = %s, order_id = %s, sold_at = %s"
-        " WHERE id IN ("
-        "   SELECT c.id FROM supply_card c"
-        "   JOIN supply_supplier s ON s.id = c.supplier_id"
-        "   WHERE c.sku_id = %s AND c.status = %s AND s.status = %s"
-        f"  ORDER BY c.id LIMIT %s{db.skip_locked('c')}"
-        " ) RETURNING id, supplier_id, cost, secret_encrypted",
-        [
-            Card.Status.SOLD,
-            order_id,
-            db.db_datetime(now),
-            sku_id,
-            Card.Status.AVAILABLE,
-            Supplier.Status.APPROVED,
-            quantity,
-        ],
+        _ALLOCATE_SQL.format(quantity=quantity, skip_locked=db.skip_locked("c")),
+        [order_id, db.db_datetime(now), sku_id],
     )
     if len(rows) < quantity:
         raise OutOfStock(
