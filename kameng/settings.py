@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "kameng.orders",
     "kameng.topup",
     "kameng.webhooks",
+    "kameng.payments",
     "kameng.reporting",
     "kameng.demo",
 ]
