@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "kameng.webhooks",
     "kameng.payments",
     "kameng.reporting",
+    "kameng.storefront",
     "kameng.demo",
 ]
 
@@ -256,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "release-due-escrow": {"task": "kameng.orders.tasks.release_due_escrow", "schedule": 300.0},
+    "expire-unpaid-orders": {"task": "kameng.orders.tasks.expire_unpaid", "schedule": 30.0},
     "reconcile-ledger": {"task": "kameng.ledger.tasks.reconcile", "schedule": 3600.0},
     "poll-due-webhooks": {"task": "kameng.webhooks.tasks.poll_due_deliveries", "schedule": 30.0},
 }
@@ -265,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
 KAMENG_MAX_AGENT_DEPTH = int(os.environ.get("KAMENG_MAX_AGENT_DEPTH", 3))
 # How long a buyer has to confirm receipt or complain before escrow is released.
 KAMENG_ESCROW_CONFIRM_HOURS = int(os.environ.get("KAMENG_ESCROW_CONFIRM_HOURS", 72))
+# How long a storefront order waits for its payment, its card codes held for it meanwhile.
+KAMENG_PAYMENT_WINDOW_MINUTES = float(os.environ.get("KAMENG_PAYMENT_WINDOW_MINUTES", 15))
 # Most codes one order may take.
 KAMENG_MAX_ORDER_QUANTITY = int(os.environ.get("KAMENG_MAX_ORDER_QUANTITY", 100))
 # Seconds to wait for a supplier's answer; no answer in time means "unknown", then query.
@@ -314,3 +318,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KAMENG_LOG_LEVEL", "WARNING")},
 }
+
+# --- Payments (kameng/payments) ------------------------------------------------------
+
+# --- Storefront (kameng/storefront) --------------------------------------------------

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 
 from kameng.api.v1 import api, not_found
 
@@ -15,5 +14,6 @@ urlpatterns = [
     path("supply/callback/", include("kameng.topup.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<path>.*)$", not_found),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("pay/", include("kameng.payments.urls")),
+    path("", include("kameng.storefront.urls")),
 ]

@@ -63,15 +63,18 @@ class Quote:
         """What the platform receives per unit (the top-level agent's cost)."""
         return self.links[0].unit_price
 
-    def spreads(self, quantity: int) -> list[tuple[int, Decimal]]:
+    def spreads(self, quantity: int, amount: Decimal | None = None) -> list[tuple[int, Decimal]]:
         """(account id, amount) earned by each agent above the payer, zeros dropped: the
-        agent's wallet, or the platform's revenue while the agent is disabled."""
-        prices = [link.unit_price for link in self.links]
+        agent's wallet, or the platform's revenue while the agent is disabled. `amount`:
+        what an end user pays in all when it is not the retail price × quantity (a
+        storefront's price tiers and coupons): the storefront owner keeps what is left
+        above its own cost."""
+        totals = [link.unit_price * quantity for link in self.links]
         if self.retail_price is not None:
-            prices.append(self.retail_price)
+            totals.append(amount if amount is not None else self.retail_price * quantity)
         earned = []
-        for link, next_price in zip(self.links, prices[1:], strict=False):
-            spread = (next_price - link.unit_price) * quantity
+        for link, cost, next_total in zip(self.links, totals, totals[1:], strict=False):
+            spread = next_total - cost
             if spread:
                 account = link.wallet_id if link.active else system_account_id(REVENUE)
                 earned.append((account, spread))

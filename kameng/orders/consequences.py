@@ -22,6 +22,12 @@ from kameng.orders.models import Order
 ON_STATUS_CHANGE: tuple[str, ...] = (
     # A signed POST of the order to its callback_url (open-API orders that gave one).
     "kameng.webhooks.dispatch.on_order_status_changed",
+    # A storefront order refunded after the buyer paid: the money back through the
+    # gateway's refund call.
+    "kameng.payments.listeners.on_order_status_changed",
+    # A storefront order delivered to an email contact: the codes by email; unpaid and
+    # closed: its coupon use given back.
+    "kameng.storefront.listeners.on_order_status_changed",
 )
 
 Listener = Callable[[Order, str, datetime], None]

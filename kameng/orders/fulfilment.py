@@ -36,8 +36,16 @@ class Fulfilment(Protocol):
         """Before any money moves: who will deliver. Raises OutOfStock when nobody can."""
 
     def start(self, order: Order, prepared: object, now) -> None:
-        """Inside the order's transaction, once its row exists: take the goods or open
-        the hand-over. Raising rolls the purchase back."""
+        """Inside the order's transaction, once its row exists: take the goods (those
+        reserved for it first) or open the hand-over. Raising rolls the purchase back."""
+
+    def reserve(self, order: Order, now) -> None:
+        """Inside the transaction creating an order that awaits payment: hold its goods
+        for the payment window, or at least check someone can deliver them. OutOfStock
+        when nobody can: the order is not created."""
+
+    def release(self, order: Order) -> None:
+        """The payment window passed unpaid: what `reserve` held goes back."""
 
     def supplier_costs(self, order: Order) -> list[Line]:
         """(supplier payable account id, cost) owed when the order's escrow is released."""
@@ -68,7 +76,11 @@ class CardStock:
         return None  # whether codes are left is known only when they are taken
 
     def start(self, order: Order, prepared: object, now) -> None:
-        cards = stock.allocate_cards(order.sku_id, order.quantity, order.pk, now)
+        # An order that waited for payment may hold its codes already (none if its window
+        # passed and they went back: then any still in stock).
+        cards = stock.sell_reserved(order.pk, now) if order.payment_deadline else []
+        if len(cards) < order.quantity:
+            cards += stock.allocate_cards(order.sku_id, order.quantity - len(cards), order.pk, now)
         cost = sum((card.cost for card in cards), Decimal(0))
         if cost > order.platform_gross:
             raise PriceBelowCost(
@@ -78,6 +90,12 @@ class CardStock:
         # rolls the order back before any money moves.
         for card in cards:
             vault.decrypt(card.secret_token, "the order's card codes")
+
+    def reserve(self, order: Order, now) -> None:
+        stock.allocate_cards(order.sku_id, order.quantity, order.pk, now, hold=True)
+
+    def release(self, order: Order) -> None:
+        stock.release_reserved(order.pk)
 
     def supplier_costs(self, order: Order) -> list[Line]:
         return stock_queries.supplier_costs(order.pk)

@@ -76,6 +76,8 @@ class Order(models.Model):
     confirm_deadline = models.DateTimeField(
         null=True, blank=True, db_index=True, verbose_name="确认收货截止"
     )
+    # Storefront orders: the end of the payment window, during which their codes are held.
+    payment_deadline = models.DateTimeField(null=True, blank=True, verbose_name="支付截止")
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name="关闭时间")
     dispute_reason = models.TextField(blank=True, verbose_name="申诉理由")
 
@@ -88,7 +90,14 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_quantity_positive"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="orders_amount_positive"),
         ]
-        indexes = [models.Index(fields=["status", "confirm_deadline"], name="orders_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "confirm_deadline"], name="orders_due_idx"),
+            models.Index(
+                fields=["payment_deadline"],
+                condition=Q(status="created"),
+                name="orders_unpaid_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.order_no

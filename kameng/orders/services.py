@@ -37,7 +37,7 @@ from kameng.orders.errors import (
     PriceBelowCost,
 )
 from kameng.orders.models import Order, OrderEvent
-from kameng.orders.states import Status, can_move
+from kameng.orders.states import AWAITING_PAYMENT, Status, can_move
 from kameng.outbound import check_callback_url
 from kameng.stock import queries as stock_queries
 from kameng.text import require_printable
@@ -149,6 +149,10 @@ def _buy(
     return order
 
 
+# (sku, quote, quantity) → (unit price, amount): a storefront's price tiers and coupon.
+StorefrontPrice = Callable[[Sku, Quote, int], tuple[Decimal, Decimal]]
+
+
 def create_storefront_order(
     *,
     seller: Agent,
@@ -157,9 +161,17 @@ def create_storefront_order(
     buyer_contact: str = "",
     out_trade_no: str | None = None,
     recharge_account: str = "",
+    price: StorefrontPrice | None = None,
+    now: datetime | None = None,
 ) -> Placed:
-    """An end user orders on `seller`'s storefront; it waits in `created` for payment."""
-    now = timezone.now()
+    """An end user orders on `seller`'s storefront; it waits in `created` for payment
+    until `payment_deadline` (KAMENG_PAYMENT_WINDOW_MINUTES), its goods held meanwhile
+    (card codes reserved; a top-up checked deliverable). No goods → OutOfStock and
+    nothing is created.
+
+    The seller's retail price, or `price` (the storefront's tiers and coupon, from the
+    quote); never below the seller's own cost (PriceBelowCost)."""
+    now = now or timezone.now()
     order_no = _new_order_no(now)
     out_trade_no = out_trade_no or f"web-{order_no}"
     _check_request(quantity, out_trade_no)
@@ -176,6 +188,14 @@ def create_storefront_order(
     def create() -> Order:
         sku, prices = sale_quote(seller, sku_id, retail=True)
         _check_recharge_account(sku, recharge_account)
+        unit_price, amount = (
+            price(sku, prices, quantity)
+            if price is not None
+            else (prices.unit_price, prices.unit_price * quantity)
+        )
+        own_cost = prices.links[-1].unit_price * quantity
+        if amount < own_cost:
+            raise PriceBelowCost(f"{amount} is below the seller's own cost {own_cost}")
         order = _new_order(
             seller,
             Order.Channel.STOREFRONT,
@@ -184,14 +204,18 @@ def create_storefront_order(
             prices,
             now,
             order_no=order_no,
+            unit_price=unit_price,
+            amount=amount,
             out_trade_no=out_trade_no,
             request_hash=request_hash,
             buyer_contact=buyer_contact[:128],
             recharge_account=recharge_account,
             status=Status.CREATED,
+            payment_deadline=now + timedelta(minutes=settings.KAMENG_PAYMENT_WINDOW_MINUTES),
         )
         with transaction.atomic():
             _insert(order, [Status.CREATED], now, prices)
+            fulfilment.for_sku(sku).reserve(order, now)
         return order
 
     try:
@@ -204,31 +228,56 @@ def create_storefront_order(
     return Placed(order, created=True)
 
 
-def record_payment(*, order_no: str, amount: Decimal, payment_ref: str) -> Order:
-    """The gateway says the end user paid: money into escrow, then deliver the codes.
+def expire_unpaid(now: datetime | None = None, limit: int = 500) -> int:
+    """Storefront orders whose payment window passed unpaid: `expired`, their held codes
+    back on sale. Each order is its own transaction; safe to run concurrently and twice.
+    A payment that still arrives pays the order (`record_payment`)."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(status=Status.CREATED, payment_deadline__lte=now)
+        .order_by("payment_deadline")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for pk in due:
+        order = Order.objects.select_related("sku").get(pk=pk)
+        try:
+            with transaction.atomic():
+                _transition(order, Status.EXPIRED, now, note="payment window passed")
+                fulfilment.for_sku(order.sku).release(order)
+        except IllegalTransition:
+            continue  # paid meanwhile
+        expired += 1
+    return expired
 
-    Safe to call again with the same notification. If the codes ran out meanwhile,
-    the order fails and the payment is refunded in the same transaction.
-    """
+
+def record_payment(*, order_no: str, amount: Decimal, payment_ref: str) -> Order:
+    """The gateway says the end user paid: money into escrow, then deliver the codes
+    (those held for the order, or any still in stock when its window had passed) or
+    start the top-up. No goods left → the order fails and the payment is refunded, in
+    the same transaction.
+
+    Safe to call again with the same payment: the order as it is. A different payment of
+    an order already paid → IllegalTransition (the caller refunds it)."""
     order = get_order(order_no)
     if order.channel != Order.Channel.STOREFRONT:
         raise InvalidInput("only storefront orders are paid through a gateway")
     if amount != order.amount:
         raise PaymentMismatch(f"paid {amount}, order {order_no} costs {order.amount}")
-    if order.status != Status.CREATED:
-        if order.payment_ref == payment_ref:
-            return order  # a repeated notification
-        raise IllegalTransition(f"order {order_no} is {order.status}, not awaiting payment")
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            _pay_and_deliver(order, amount, payment_ref, now)
-    except (IllegalTransition, IntegrityError):
-        # A twin notification got there first; answer as for a repeat.
-        order.refresh_from_db()
-        if order.payment_ref != payment_ref:
-            raise IllegalTransition(f"order {order_no} was paid by another payment") from None
-    return order
+    for _ in range(3):  # the window may close (or a twin may pay) while we try
+        if order.status not in AWAITING_PAYMENT:
+            if order.payment_ref == payment_ref:
+                return order  # a repeated notification
+            raise IllegalTransition(f"order {order_no} is {order.status}, not awaiting payment")
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                _pay_and_deliver(order, amount, payment_ref, now)
+            return order
+        except (IllegalTransition, IntegrityError):
+            # Expired, or paid by a twin notification, meanwhile: look again.
+            order.refresh_from_db()
+    raise IllegalTransition(f"order {order_no} kept changing; try again")
 
 
 def _pay_and_deliver(order: Order, amount: Decimal, payment_ref: str, now: datetime) -> None:
@@ -520,19 +569,24 @@ def _new_order(
     now: datetime,
     *,
     order_no: str = "",
+    unit_price: Decimal | None = None,
+    amount: Decimal | None = None,
     **fields,
 ) -> Order:
-    """An order at `prices` (the split of escrow fixed now), not yet saved."""
+    """An order at `prices` (the split of escrow fixed now), not yet saved; a storefront
+    may charge its own `unit_price` and `amount` (tiers, coupon) above the seller's cost."""
     order_no = order_no or _new_order_no(now)
+    unit_price = prices.unit_price if unit_price is None else unit_price
+    amount = unit_price * quantity if amount is None else amount
     return Order(
         order_no=order_no,
         agent=agent,
         channel=channel,
         sku=sku,
         quantity=quantity,
-        unit_price=prices.unit_price,
-        amount=prices.unit_price * quantity,
-        spreads=_spreads_json(prices, quantity),
+        unit_price=unit_price,
+        amount=amount,
+        spreads=_spreads_json(prices, quantity, amount),
         platform_gross=prices.top_price * quantity,
         escrow_account_id=ledger.escrow_account_id(order_no),
         created_at=now,
@@ -548,5 +602,5 @@ def _confirm_deadline(now: datetime) -> datetime:
     return now + timedelta(hours=settings.KAMENG_ESCROW_CONFIRM_HOURS)
 
 
-def _spreads_json(prices: Quote, quantity: int) -> list[list]:
-    return [[account_id, str(amount)] for account_id, amount in prices.spreads(quantity)]
+def _spreads_json(prices: Quote, quantity: int, amount: Decimal | None) -> list[list]:
+    return [[account_id, str(earned)] for account_id, earned in prices.spreads(quantity, amount)]

@@ -7,3 +7,9 @@ from kameng.orders import services
 def release_due_escrow() -> int:
     """Periodic: auto-confirm orders whose confirmation window has passed."""
     return services.release_due_escrow()
+
+
+@shared_task
+def expire_unpaid() -> int:
+    """Periodic: close storefront orders whose payment window passed; codes back on sale."""
+    return services.expire_unpaid()

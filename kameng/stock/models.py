@@ -36,6 +36,7 @@ class Card(models.Model):
 
     class Status(models.TextChoices):
         AVAILABLE = "available", "可售"
+        RESERVED = "reserved", "待支付保留"  # held for an unpaid storefront order
         SOLD = "sold", "已售"
         INVALID = "invalid", "无效"
 

@@ -18,10 +18,11 @@ def supplier_costs(order_id: int) -> list[tuple[int, Decimal]]:
 
 
 def order_cards(order_id: int) -> list[tuple[str, str]]:
-    """(code, encrypted secret) of an order's cards. (Plain SQL: every API answer with
-    cards reads them.)"""
+    """(code, encrypted secret) of an order's cards, never those only held for it while
+    it awaits payment. (Plain SQL: every API answer with cards reads them.)"""
     return db.fetch_all(
-        "SELECT code, secret_encrypted FROM supply_card WHERE order_id = %s ORDER BY id",
+        "SELECT code, secret_encrypted FROM supply_card"
+        f" WHERE order_id = %s AND status <> '{Card.Status.RESERVED}' ORDER BY id",
         [order_id],
     )
 

@@ -247,7 +247,7 @@ class AllocatedCard:
 # plan and knows how few rows it takes, so it stops planning the statement anew for every
 # order (0.1 ms of its CPU each). One prepared statement per quantity asked for.
 _ALLOCATE_SQL = (
-    f"UPDATE supply_card SET status = '{Card.Status.SOLD}', order_id = %s, sold_at = %s"
+    "UPDATE supply_card SET status = '{status}', order_id = %s, sold_at = %s"
     " WHERE id IN ("
     "   SELECT c.id FROM supply_card c"
     "   JOIN supply_supplier s ON s.id = c.supplier_id"
@@ -258,23 +258,51 @@ _ALLOCATE_SQL = (
 )
 
 
-def allocate_cards(sku_id: int, quantity: int, order_id: int, now: datetime) -> list[AllocatedCard]:
-    """Take `quantity` unsold codes for the order, inside the caller's transaction.
+def allocate_cards(
+    sku_id: int, quantity: int, order_id: int, now: datetime, *, hold: bool = False
+) -> list[AllocatedCard]:
+    """Take `quantity` unsold codes for the order, inside the caller's transaction: sold,
+    or with `hold`, reserved for an order awaiting payment (`sell_reserved` later, or
+    `release_reserved`).
 
-    One statement: mark the first N available codes of an approved supplier sold and
-    return them. PostgreSQL: the inner SELECT takes them FOR UPDATE SKIP LOCKED, so
-    concurrent buyers take different rows without waiting on each other and never the
-    same row. SQLite: the transaction already holds the only write lock. Fewer than
-    `quantity` → OutOfStock, and the caller's transaction rolls back so nothing is taken.
+    One statement: mark the first N available codes of an approved supplier and return
+    them. PostgreSQL: the inner SELECT takes them FOR UPDATE SKIP LOCKED, so concurrent
+    buyers take different rows without waiting on each other and never the same row.
+    SQLite: the transaction already holds the only write lock. Fewer than `quantity` →
+    OutOfStock, and the caller's transaction rolls back so nothing is taken.
     """
+    status = Card.Status.RESERVED if hold else Card.Status.SOLD
     rows = db.fetch_all(
-        _ALLOCATE_SQL.format(quantity=quantity, skip_locked=db.skip_locked("c")),
-        [order_id, db.db_datetime(now), sku_id],
+        _ALLOCATE_SQL.format(status=status, quantity=quantity, skip_locked=db.skip_locked("c")),
+        [order_id, None if hold else db.db_datetime(now), sku_id],
     )
     if len(rows) < quantity:
         raise OutOfStock(
             f"only {len(rows)} in stock for SKU {sku_id}, {quantity} wanted", sku_id=sku_id
         )
+    return _allocated(rows)
+
+
+def sell_reserved(order_id: int, now: datetime) -> list[AllocatedCard]:
+    """The codes held for the order, now sold (its payment arrived); none when they were
+    released meanwhile (the payment window passed)."""
+    rows = db.fetch_all(
+        f"UPDATE supply_card SET status = '{Card.Status.SOLD}', sold_at = %s"
+        f" WHERE order_id = %s AND status = '{Card.Status.RESERVED}'"
+        " RETURNING id, supplier_id, cost, secret_encrypted",
+        [db.db_datetime(now), order_id],
+    )
+    return _allocated(rows)
+
+
+def release_reserved(order_id: int) -> int:
+    """The order's payment window passed: its held codes go back on sale."""
+    return Card.objects.filter(order_id=order_id, status=Card.Status.RESERVED).update(
+        status=Card.Status.AVAILABLE, order=None
+    )
+
+
+def _allocated(rows: list[tuple]) -> list[AllocatedCard]:
     return [
         AllocatedCard(pk, supplier_id, db.db_money(cost), token)
         for pk, supplier_id, cost, token in rows

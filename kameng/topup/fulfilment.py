@@ -23,6 +23,13 @@ class DirectTopup:
         assert isinstance(prepared, Route)
         open_attempt(order, prepared, 1, now)
 
+    def reserve(self, order: Order, now) -> None:
+        # Suppliers top up on demand: nothing to hold, but someone must be able to.
+        first_route(order.sku, order.quantity, order.platform_unit_price)
+
+    def release(self, order: Order) -> None:
+        return None
+
     def supplier_costs(self, order: Order) -> list[Line]:
         return queries.supplier_costs(order.pk)
 

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from kameng.agents.errors import AgentInactive
+from kameng.catalog.errors import OutOfStock
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.orders.errors import ConfirmWindowClosed, IllegalTransition, PaymentMismatch
@@ -167,14 +168,36 @@ def test_storefront_order_escrows_the_payment_and_pays_the_seller_its_retail_spr
     assert_books_sound()
 
 
-def test_storefront_payment_with_no_stock_left_is_refunded(world):
+def test_a_storefront_order_holds_its_codes_until_paid(world):
     order = orders.create_storefront_order(seller=world.a2, sku_id=world.sku.pk, quantity=1).order
+    held = Card.objects.get(order=order)
+    assert held.status == Card.Status.RESERVED
+    assert orders.reveal_cards(order, world.a2) == []  # nothing to see before payment
+    with pytest.raises(OutOfStock):  # 20 in stock, one of them held
+        orders.place_order(agent=world.a3, sku_id=world.sku.pk, quantity=20, out_trade_no="all")
+    orders.place_order(agent=world.a3, sku_id=world.sku.pk, quantity=19, out_trade_no="rest")
+    orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="p1")
+    order.refresh_from_db()
+    assert order.status == Status.DELIVERED
+    held.refresh_from_db()
+    assert (held.status, held.order_id) == (Card.Status.SOLD, order.pk)
+    assert [code for code, _ in orders.reveal_cards(order, world.a2)] == [held.code]
+    assert_books_sound()
+
+
+def test_a_payment_after_the_window_with_no_stock_left_is_refunded(world):
+    order = orders.create_storefront_order(seller=world.a2, sku_id=world.sku.pk, quantity=1).order
+    assert orders.expire_unpaid(now=order.payment_deadline) == 1
+    order.refresh_from_db()
+    assert order.status == Status.EXPIRED
+    assert not Card.objects.filter(order=order).exists()  # the held code is back on sale
     orders.place_order(agent=world.a3, sku_id=world.sku.pk, quantity=20, out_trade_no="all")
     orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="p2")
     order.refresh_from_db()
     assert order.status == Status.REFUNDED
     assert [e.to_status for e in order.events.all()] == [
         "created",
+        "expired",
         "paid",
         "failed",
         "refunded",
@@ -182,3 +205,21 @@ def test_storefront_payment_with_no_stock_left_is_refunded(world):
     payments = ledger.balance(ledger.system_account_id(ledger.PAYMENTS))
     assert payments == Decimal("0.00")  # paid in, paid back out
     assert_books_sound()
+
+
+def test_a_payment_after_the_window_is_delivered_while_stock_lasts(world):
+    order = orders.create_storefront_order(seller=world.a2, sku_id=world.sku.pk, quantity=2).order
+    orders.expire_unpaid(now=order.payment_deadline + timedelta(seconds=1))
+    orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="p3")
+    order.refresh_from_db()
+    assert order.status == Status.DELIVERED
+    assert Card.objects.filter(order=order, status=Card.Status.SOLD).count() == 2
+    assert_books_sound()
+
+
+def test_orders_inside_their_window_are_not_expired(world):
+    order = orders.create_storefront_order(seller=world.a2, sku_id=world.sku.pk, quantity=1).order
+    assert orders.expire_unpaid(now=order.payment_deadline - timedelta(seconds=1)) == 0
+    order.refresh_from_db()
+    assert order.status == Status.CREATED
+    assert Card.objects.get(order=order).status == Card.Status.RESERVED

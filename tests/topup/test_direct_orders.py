@@ -15,6 +15,7 @@ from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.reporting.statements import statement
 from kameng.suppliers.models import Offer
+from kameng.suppliers.onboarding import suspend_supplier
 from kameng.topup import services as topup
 from kameng.topup.models import Attempt, Callback
 from kameng.topup.states import AttemptStatus
@@ -230,8 +231,16 @@ def test_an_end_user_pays_for_a_top_up_on_a_storefront(direct_world, sims):
     assert_books_sound()
 
 
-def test_a_storefront_top_up_no_supplier_can_serve_is_refunded_at_payment(direct_world):
+def test_a_storefront_top_up_no_supplier_can_serve_is_refused_at_checkout(direct_world):
+    with pytest.raises(OutOfStock):
+        storefront_top_up(direct_world)
+    assert not Order.objects.exists()
+
+
+def test_a_storefront_top_up_whose_supplier_left_before_payment_is_refunded(direct_world, sims):
+    source = connect(sims(), direct_world.direct)
     order = storefront_top_up(direct_world)
+    suspend_supplier(source, reason="接口维护")
     orders.record_payment(order_no=order.order_no, amount=order.amount, payment_ref="pay-2")
     assert status_of(order) == Status.REFUNDED
     assert journals(order, Journal.Kind.ORDER_REFUND) == 1
