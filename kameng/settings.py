@@ -322,3 +322,5 @@ LOGGING = {
 # --- Payments (kameng/payments) ------------------------------------------------------
 
 # --- Storefront (kameng/storefront) --------------------------------------------------
+
+# --- Web pages: templates, static assets, languages ---------------------------------
