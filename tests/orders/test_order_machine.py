@@ -96,6 +96,10 @@ class OrderMachine(RuleBasedStateMachine):
     def resolve(self, order_no, upheld):
         self._attempt(lambda: orders.resolve_dispute(orders.get_order(order_no), upheld=upheld))
 
+    @rule(minutes=st.integers(0, 30))
+    def payment_windows_pass(self, minutes):
+        self._attempt(lambda: orders.expire_unpaid(now=timezone.now() + timedelta(minutes=minutes)))
+
     @rule(days=st.integers(0, 5))
     def time_passes(self, days):
         self._attempt(lambda: orders.release_due_escrow(now=timezone.now() + timedelta(days=days)))
@@ -123,6 +127,11 @@ class OrderMachine(RuleBasedStateMachine):
         assert sold.count() == sum(
             o.quantity for o in Order.objects.filter(cards__isnull=False).distinct()
         )
+        # Codes are held only for orders awaiting payment, and every such order holds its own.
+        held = Card.objects.filter(status=Card.Status.RESERVED)
+        assert set(held.values_list("order__status", flat=True)) <= {Status.CREATED}
+        awaiting = Order.objects.filter(status=Status.CREATED)
+        assert held.count() == sum(o.quantity for o in awaiting)
 
 
 TestOrderMachine = OrderMachine.TestCase
