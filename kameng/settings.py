@@ -289,6 +289,10 @@ KAMENG_CALLBACK_MAX_BYTES = int(os.environ.get("KAMENG_CALLBACK_MAX_BYTES", 6553
 _failed_count, _failed_window = os.environ.get("KAMENG_CALLBACK_FAILURE_LIMIT", "60/60").split("/")
 KAMENG_CALLBACK_FAILURE_LIMIT = (int(_failed_count), int(_failed_window))
 
+# Reverse proxies in front of the web processes, each appending to X-Forwarded-For: the
+# client's address for per-IP limits is the N-th from the right (kameng/clientip.py).
+KAMENG_TRUSTED_PROXIES = int(os.environ.get("KAMENG_TRUSTED_PROXIES", 0))
+
 # --- Open API (distributors) ---------------------------------------------------------
 # A signed request's timestamp may be this many seconds off; its nonce is remembered
 # for twice as long (Redis with REDIS_URL, else in the one web process).

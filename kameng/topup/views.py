@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from kameng.clientip import client_ip
 from kameng.errors import DomainError
 from kameng.topup import services
 from kameng.topup.errors import CallbacksThrottled
@@ -19,7 +20,7 @@ def supplier_callback(request: HttpRequest, supplier_id: int) -> HttpResponse:
             supplier_id,
             _bounded_body(request, settings.KAMENG_CALLBACK_MAX_BYTES),
             request.content_type or "",
-            request.META.get("REMOTE_ADDR", ""),
+            client_ip(request),
         )
     except DomainError as exc:
         response = JsonResponse(exc.as_dict(), status=exc.status)
