@@ -20,7 +20,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kameng_$(shell expr $(CHECKOUT_ID) 
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(shell expr $(CHECKOUT_ID) % 11 + 1)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-sqlite test-postgres lint bench install clean browser
+.PHONY: demo test test-sqlite test-postgres lint bench install clean browser assets messages
 
 $(BIN)/kameng: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,41 @@ $(BIN)/kameng: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(BIN)/kameng
+# The pages' translations: .po files are committed, the .mo files Django reads are built
+# here (by Babel: no GNU gettext needed) and whenever a .po file changes.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard kameng/locale/*/LC_MESSAGES/*.po))
+$(MO_FILES): %.mo: %.po $(BIN)/kameng
+	$(BIN)/kameng compile-messages -v0
+
+install: $(BIN)/kameng $(MO_FILES)
+
+# After changing what a page says: collect its msgids (Chinese) into the catalogues
+# (needs GNU gettext's xgettext), translate kameng/locale/en/LC_MESSAGES/django.po,
+# then `make messages` again to compile.
+messages: $(BIN)/kameng
+	@if command -v xgettext >/dev/null; then \
+		cd kameng && ../$(BIN)/kameng makemessages -l en --no-obsolete --add-location file \
+			--ignore 'static/*' --ignore 'migrations/*' --ignore '*/migrations/*'; \
+	else \
+		echo "xgettext not found (apt-get install gettext): catalogues not re-extracted"; \
+	fi
+	$(BIN)/kameng compile-messages
+
+# Front-end packages come from npm (package.json, package-lock.json); their built files
+# are committed under kameng/static/kameng/vendor/, so `make demo` needs no Node. After
+# changing package.json (`npm install` updates the lock): `make assets`, commit the
+# copies, and update the versions in kameng/static/kameng/vendor/README.md.
+VENDOR := kameng/static/kameng/vendor
+assets:
+	npm ci --ignore-scripts --no-audit --no-fund
+	install -d $(VENDOR)
+	install -C -m 644 node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	install -C -m 644 node_modules/htmx.org/LICENSE $(VENDOR)/htmx.LICENSE.txt
+	install -C -m 644 node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+	install -C -m 644 node_modules/echarts/LICENSE $(VENDOR)/echarts.LICENSE.txt
+	install -C -m 644 node_modules/echarts/NOTICE $(VENDOR)/echarts.NOTICE.txt
+	install -C -m 644 node_modules/echarts/licenses/LICENSE-d3 $(VENDOR)/echarts.LICENSE-d3.txt
+	install -C -m 644 node_modules/zrender/LICENSE $(VENDOR)/zrender.LICENSE.txt
 
 # The demo is one machine: distributors' webhook receivers may run on it too.
 demo: export KAMENG_WEBHOOK_ALLOW_PRIVATE ?= 1

@@ -15,5 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<path>.*)$", not_found),
     path("pay/", include("kameng.payments.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("_style/", include("kameng.web")),  # the developers' style page, only with DEBUG
     path("", include("kameng.storefront.urls")),
 ]
