@@ -32,6 +32,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("stock", "Card", "secret_encrypted"),
     ("suppliers", "Supplier", "api_secret_encrypted"),
     ("agents", "ApiKey", "secret_encrypted"),
+    ("payments", "GatewayConfig", "key_encrypted"),
 )
 
 

@@ -22,7 +22,17 @@ from tests.orders.helpers import assert_books_sound
 
 pytestmark = pytest.mark.django_db
 
-APPS = {"ledger", "catalog", "suppliers", "stock", "agents", "orders", "topup", "webhooks"}
+APPS = {
+    "ledger",
+    "catalog",
+    "suppliers",
+    "stock",
+    "agents",
+    "orders",
+    "topup",
+    "webhooks",
+    "payments",
+}
 READ_ONLY = {
     "ledger.account",
     "ledger.journal",
@@ -33,6 +43,9 @@ READ_ONLY = {
     "topup.callback",
     "agents.apikey",
     "webhooks.delivery",
+    "payments.payment",
+    "payments.refund",
+    "payments.gatewayevent",
 }
 
 

@@ -19,7 +19,7 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 # What other apps show on an order's page, below its history. They sit above orders,
 # so they are named by path (as in consequences.py and fulfilment.py).
-INLINES_FROM_ABOVE = ("kameng.topup.admin.AttemptInline",)
+INLINES_FROM_ABOVE = ("kameng.topup.admin.AttemptInline", "kameng.payments.admin.PaymentInline")
 
 
 @admin.register(Order)

@@ -35,6 +35,8 @@ from tests.live import connect, wait_until
 CARD = "stock.Card.secret_encrypted"
 SUPPLIER = "suppliers.Supplier.api_secret_encrypted"
 API_KEY = "agents.ApiKey.secret_encrypted"
+GATEWAY = "payments.GatewayConfig.key_encrypted"  # rotated in tests/payments
+NONE = {"re_encrypted": 0, "already_current": 0, "unreadable": 0}
 
 
 def rotate_keys(*args: str, command: str = "rotate_keys") -> dict:
@@ -81,6 +83,7 @@ def test_the_documented_rotation_keeps_cards_api_keys_and_suppliers_working(
         CARD: {"re_encrypted": 20, "already_current": 0, "unreadable": 0},
         SUPPLIER: {"re_encrypted": 1, "already_current": 0, "unreadable": 0},
         API_KEY: {"re_encrypted": 1, "already_current": 0, "unreadable": 0},
+        GATEWAY: NONE,
     }
     settings.CARD_KEYS = [new_key]  # 3. drop the old key
 
@@ -142,6 +145,7 @@ def test_an_interrupted_rotation_just_runs_again_and_continues(direct_world, set
         CARD: {"re_encrypted": 12, "already_current": 8, "unreadable": 0},
         SUPPLIER: {"re_encrypted": 0, "already_current": 0, "unreadable": 0},
         API_KEY: {"re_encrypted": 1, "already_current": 0, "unreadable": 0},
+        GATEWAY: NONE,
     }
     assert all(only_under(new_key, t) for column in tokens().values() for t in column)
 
@@ -175,6 +179,7 @@ def test_rotation_goes_past_what_it_cannot_read_names_it_and_exits_1(world, sett
         CARD: {"re_encrypted": 20, "already_current": 0, "unreadable": 0},
         SUPPLIER: {"re_encrypted": 0, "already_current": 0, "unreadable": 0},
         API_KEY: {"re_encrypted": 1, "already_current": 0, "unreadable": 1},
+        GATEWAY: NONE,
     }
     assert only_under(new_key, ApiKey.objects.get(app_key=shop.app_key).secret_encrypted)
     assert ApiKey.objects.get(pk=stray_key.pk).secret_encrypted == stray_key.secret_encrypted
