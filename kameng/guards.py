@@ -53,6 +53,13 @@ class LocalStore:
             self._counts[key] += 1
             return self._counts[key], self._expiry[key] - now
 
+    def peek(self, key: str) -> int:
+        """The key's count in its current `count` window, without counting."""
+        with self._lock:
+            if self._expiry.get(key, 0) <= time.monotonic():
+                return 0
+            return self._counts.get(key, 0)
+
     def _count(self, rate_key: str, window: int, now: float) -> tuple[int, float]:
         wall, start = _window(window)
         bucket = f"{rate_key}:{start}"
@@ -106,6 +113,10 @@ class RedisStore:
     def count(self, key: str, window: int) -> tuple[int, float]:
         count, left_ms = self._count(keys=[key], args=[window * 1000])
         return int(count), int(left_ms) / 1000
+
+    def peek(self, key: str) -> int:
+        """The key's count in its current `count` window, without counting."""
+        return int(self._redis.get(key) or 0)
 
 
 @cache

@@ -324,7 +324,77 @@ LOGGING = {
 }
 
 # --- Payments (kameng/payments) ------------------------------------------------------
+# Unpaid payments are asked about (the gateway's query) in case a notify is late or never
+# comes: the beat task runs every 5 s; the first query KAMENG_PAYMENT_QUERY_DELAYS[0] s
+# after the buyer is sent to the gateway, then each next one the next delay later, then
+# every KAMENG_PAYMENT_QUERY_EVERY s, until KAMENG_PAYMENT_QUERY_HOURS after creation
+# (a late payment still pays, or is refunded: never lost).
+CELERY_BEAT_SCHEDULE["poll-unpaid-payments"] = {
+    "task": "kameng.payments.tasks.poll_unpaid",
+    "schedule": 5.0,
+}
+KAMENG_PAYMENT_QUERY_DELAYS = [
+    float(delay)
+    for delay in os.environ.get("KAMENG_PAYMENT_QUERY_DELAYS", "5,15,30,60,120,300").split(",")
+]
+KAMENG_PAYMENT_QUERY_EVERY = float(os.environ.get("KAMENG_PAYMENT_QUERY_EVERY", 1800))
+KAMENG_PAYMENT_QUERY_HOURS = float(os.environ.get("KAMENG_PAYMENT_QUERY_HOURS", 24))
+# Seconds to wait for the gateway's answer to a query or a refund.
+KAMENG_PAYMENT_GATEWAY_TIMEOUT = float(os.environ.get("KAMENG_PAYMENT_GATEWAY_TIMEOUT", 5))
+# A refund the gateway could not be reached for is tried again after each of these
+# delays (s); still unreached after the last: failed, for the operator (重试退款).
+KAMENG_PAYMENT_REFUND_RETRY_DELAYS = [
+    float(delay)
+    for delay in os.environ.get("KAMENG_PAYMENT_REFUND_RETRY_DELAYS", "10,60,300,1800").split(",")
+]
+# Notifies: the largest body or query string read (a real one is ~400 bytes; larger →
+# 413 unread), the most parameters (more → 400 before parsing), and how many failed ones
+# (malformed, forged) one address may have recorded, "COUNT/SECONDS"; over it → 429.
+KAMENG_PAYMENT_NOTIFY_MAX_BYTES = int(os.environ.get("KAMENG_PAYMENT_NOTIFY_MAX_BYTES", 16384))
+KAMENG_PAYMENT_NOTIFY_MAX_PARAMS = 40
+_notify_count, _notify_window = os.environ.get(
+    "KAMENG_PAYMENT_NOTIFY_FAILURE_LIMIT", "60/60"
+).split("/")
+KAMENG_PAYMENT_NOTIFY_FAILURE_LIMIT = (int(_notify_count), int(_notify_window))
 
 # --- Storefront (kameng/storefront) --------------------------------------------------
+# Unpaid orders one contact, and one address, may hold at once (each holds goods for
+# its payment window).
+KAMENG_STOREFRONT_MAX_OPEN_ORDERS = int(os.environ.get("KAMENG_STOREFRONT_MAX_OPEN_ORDERS", 3))
+# Order lookups (order number + contact + query password) per address: "COUNT/SECONDS".
+_lookup_count, _lookup_window = os.environ.get("KAMENG_STOREFRONT_LOOKUPS", "10/600").split("/")
+KAMENG_STOREFRONT_LOOKUPS = (int(_lookup_count), int(_lookup_window))
+# Checkouts one address may attempt within 10 minutes before it must pass a captcha.
+KAMENG_STOREFRONT_CAPTCHA_AFTER = int(os.environ.get("KAMENG_STOREFRONT_CAPTCHA_AFTER", 3))
+# Delivery emails that were never queued (broker down), swept up every 5 minutes.
+CELERY_BEAT_SCHEDULE["send-unsent-storefront-emails"] = {
+    "task": "kameng.storefront.tasks.send_unsent_emails",
+    "schedule": 300.0,
+}
+# Email (buyers' codes): written to files under DATA_DIR/mail unless an SMTP server is
+# configured with KAMENG_EMAIL_HOST.
+if os.environ.get("KAMENG_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["KAMENG_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("KAMENG_EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("KAMENG_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("KAMENG_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("KAMENG_EMAIL_TLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("KAMENG_EMAIL_FROM") or os.environ.get("KAMENG_EMAIL_USER") or "kameng@localhost"
+)
 
 # --- Web pages: templates, static assets, languages ---------------------------------
+# Pages share one layout (kameng/templates/kameng/base.html), one stylesheet and the
+# built front-end files in kameng/static/kameng/ (`make assets`, committed). The layout
+# reads the active language and LANGUAGES (the footer's switch) from Django's i18n
+# context processor; the switch posts to /i18n/setlang/, whose cookie keeps the choice.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.template.context_processors.i18n")
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True

@@ -112,3 +112,46 @@ def application(**overrides):
     }
     fields.update(overrides)
     return onboarding.submit_application(**fields)
+
+
+# --- storefronts ------------------------------------------------------------------------
+
+
+def storefront(agent: Agent, slug: str | None = None, **fields):
+    """The agent's shop, through the service (slug shop<N> unless given)."""
+    from kameng.storefront import services as storefront_services
+
+    fields.setdefault("name", f"测试小店{next(_serial)}")
+    return storefront_services.set_storefront(agent, slug=slug or f"shop{next(_serial)}", **fields)
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), **save) -> bytes:
+    """A real image, encoded by Pillow (PNG, JPEG, WEBP, GIF, ...)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    mode = "RGB" if fmt in ("JPEG", "GIF") else "RGBA"
+    out = BytesIO()
+    Image.new(mode, size, (22, 119, 255) if mode == "RGB" else (22, 119, 255, 200)).save(
+        out, format=fmt, **save
+    )
+    return out.getvalue()
+
+
+def direct_sku(face: str = "50.00", category: str = "手机话费") -> Sku:
+    """A direct top-up SKU in `category` (its name decides which account it takes)."""
+    product = catalog.create_product(category, f"直充{next(_serial)}")
+    return catalog.create_sku(product, f"{face}元", Decimal(face), kind=Sku.Kind.DIRECT)
+
+
+def api_offer(sku: Sku, cost: str = "45.00") -> Supplier:
+    """An approved API supplier able to top `sku` up (no server behind it: enough for
+    an order awaiting payment, which only checks someone could deliver)."""
+    from kameng.suppliers.models import Offer
+
+    source = supplier()
+    Supplier.objects.filter(pk=source.pk).update(mode=Supplier.Mode.API)
+    suppliers.set_offer(source, sku, Decimal(cost))
+    Offer.objects.filter(supplier=source, sku=sku).update(remote_sku="R-1", remote_available=True)
+    return source

@@ -32,6 +32,7 @@ APPS = {
     "topup",
     "webhooks",
     "payments",
+    "storefront",
 }
 READ_ONLY = {
     "ledger.account",
