@@ -2,15 +2,19 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# `make demo HOST=0.0.0.0 PORT=8600 SIM_PORT=9200`: where the demo's web server and
-# simulated supplier listen.
+# `make demo HOST=0.0.0.0 PORT=8600 SIM_PORT=9200 PAY_PORT=9400`: where the demo's web
+# server, simulated supplier and simulated payment gateway listen.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SIM_PORT ?= 9100
+PAY_PORT ?= 9300
 export KAMENG_DEMO_SIM_URL ?= http://127.0.0.1:$(SIM_PORT)
+export KAMENG_DEMO_PAY_URL ?= http://$(DEMO_PAY_HOST):$(PAY_PORT)
 # The simulator's callbacks go to the demo's web server, wherever HOST and PORT put it
 # (a server on 0.0.0.0 is reached at 127.0.0.1), unless KAMENG_PUBLIC_URL is set.
 DEMO_CALLBACK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+# Buyers' browsers are sent to the simulated gateway: on the web server's address.
+DEMO_PAY_HOST := $(DEMO_CALLBACK_HOST)
 demo: export KAMENG_PUBLIC_URL ?= http://$(DEMO_CALLBACK_HOST):$(PORT)
 # Names derived from this checkout, so two checkouts can run `make test` at once on one
 # machine: its own PostgreSQL database (tests use test_<name>) and its own Redis
@@ -70,12 +74,14 @@ demo: install
 	$(BIN)/kameng migrate --noinput -v0
 	$(BIN)/kameng seed-demo
 	$(BIN)/kameng collectstatic --noinput -v0
-	@echo "Kameng on http://$(HOST):$(PORT)/admin/  (operator / kameng-demo)"
-	@# The simulated top-up supplier and one Celery worker (with beat, consuming both
-	@# queues: "celery" and "webhooks") run beside the web server; Ctrl-C stops all three.
+	@echo "Kameng on http://$(HOST):$(PORT)/ (shops) and /admin/ (operator / kameng-demo)"
+	@# The simulated top-up supplier, the simulated 易支付 gateway and one Celery worker
+	@# (with beat, consuming both queues: "celery" and "webhooks") run beside the web
+	@# server; Ctrl-C stops all four.
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/kameng sim-supplier --port $(SIM_PORT) --merchant-id demo \
 		--secret kameng-demo-sim-secret --latency-ms 200 --catalog var/demo-sim-catalog.json & \
+	$(BIN)/kameng sim-pay --host $(DEMO_PAY_HOST) --port $(PAY_PORT) --notify-delay-ms 300 & \
 	$(BIN)/celery -A kameng worker -B -Q celery,webhooks --pool threads --concurrency 4 \
 		--loglevel WARNING & \
 	$(BIN)/kameng runserver $(HOST):$(PORT) --noreload

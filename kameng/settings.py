@@ -204,6 +204,8 @@ STORAGES = {
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Where `make demo` runs the bundled simulated top-up supplier.
 KAMENG_DEMO_SIM_URL = os.environ.get("KAMENG_DEMO_SIM_URL", "http://127.0.0.1:9100")
+# Where `make demo` runs the bundled simulated 易支付 provider (`kameng sim-pay`).
+KAMENG_DEMO_PAY_URL = os.environ.get("KAMENG_DEMO_PAY_URL", "http://127.0.0.1:9300")
 
 MEDIA_ROOT = Path(os.environ.get("KAMENG_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "media/"

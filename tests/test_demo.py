@@ -1,4 +1,5 @@
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -7,7 +8,10 @@ from kameng.agents.models import Agent
 from kameng.catalog.models import Sku
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
+from kameng.payments.services import offered_types
 from kameng.stock.models import Card
+from kameng.storefront.queries import get_storefront, platform_storefront
+from kameng.storefront.services import checkout, price
 from kameng.suppliers.models import Supplier
 from tests.distributor import Distributor
 
@@ -18,7 +22,11 @@ def test_seed_demo_loads_the_documented_demo_once(capsys):
     call_command("seed_demo")
     seeded = json.loads(capsys.readouterr().out)
     assert seeded["seeded"] is True
-    chain = Agent.objects.select_related("user", "parent__user").order_by("depth")
+    chain = (
+        Agent.objects.select_related("user", "parent__user")
+        .exclude(user__username="kameng")  # the house agent of the platform's own shop
+        .order_by("depth")
+    )
     assert [(a.user.username, a.parent and a.parent.user.username) for a in chain] == [
         ("agent1", None),
         ("agent2", "agent1"),
@@ -29,7 +37,7 @@ def test_seed_demo_loads_the_documented_demo_once(capsys):
     assert {k for k in Sku.objects.values_list("kind", flat=True)} == {"card", "direct"}
     call_command("seed_demo")
     assert '"seeded": false' in capsys.readouterr().out
-    assert Agent.objects.count() == 3
+    assert Agent.objects.count() == 4
 
     agent3 = chain[2]
     sku = Sku.objects.filter(kind="card").first()
@@ -53,7 +61,7 @@ def test_a_second_seed_demo_shows_the_key_again_and_where_top_ups_go(capsys, set
     again = json.loads(capsys.readouterr().out)
     assert (again["seeded"], again["api_key"]) == (False, first["api_key"])
     assert again["simulated_supplier"] == first["simulated_supplier"]  # no note
-    assert Agent.objects.count() == 3 and Sku.objects.count() == first["skus"]
+    assert Agent.objects.count() == 4 and Sku.objects.count() == first["skus"]
 
     # `make demo SIM_PORT=9200` on the seeded demo: said, with the command, not moved.
     settings.KAMENG_DEMO_SIM_URL = "http://127.0.0.1:9200"
@@ -72,3 +80,28 @@ def test_a_second_seed_demo_shows_the_key_again_and_where_top_ups_go(capsys, set
     revoked = json.loads(capsys.readouterr().out)
     assert revoked["api_key"] is None
     assert "kameng api-key create --agent agent3" in revoked["api_key_note"]
+
+
+def test_the_demo_sells_on_storefronts_through_the_simulated_gateway(capsys, settings):
+    call_command("seed_demo")
+    seeded = json.loads(capsys.readouterr().out)
+    public = settings.KAMENG_PUBLIC_URL
+    assert seeded["storefronts"][0] == f"{public}/"
+    assert f"{public}/s/tuiguang/" in seeded["storefronts"]
+    assert seeded["payment_gateway"] == {"url": settings.KAMENG_DEMO_PAY_URL, "pid": "1001"}
+    assert platform_storefront().agent.user.username == "kameng"
+    assert [kind for kind, _ in offered_types()] == ["alipay", "wxpay", "qqpay"]
+    shop = get_storefront("xingchen")
+    sku = Sku.objects.filter(kind="card", face_value=50).first()
+    quoted = price(shop, sku.pk, 1, "NEW2")
+    assert quoted.discount == Decimal("2.00")
+    order = checkout(
+        shop,
+        sku_id=sku.pk,
+        quantity=1,
+        contact="13800138000",
+        payment_type="alipay",
+        buyer_ip="203.0.113.7",
+        coupon_code="NEW2",
+    )
+    assert order.amount == quoted.total == Decimal("48.00")

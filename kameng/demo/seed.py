@@ -2,7 +2,11 @@
 
 A platform operator, two suppliers, the agent chain agent1 → agent2 → agent3 with
 prepaid balances, 24 SKUs across game cards, phone top-up and video memberships,
-and a few thousand card codes.
+and a few thousand card codes. For end users: the payment gateway pointed at the bundled
+simulated 易支付 provider (`kameng sim-pay`, which `make demo` runs), a storefront for
+every agent, the platform's own storefront (run by the house agent `kameng`, a level-1
+agent that buys nothing itself: what its shop earns above the level-1 price is the
+platform's), a coupon and a price tier to try.
 """
 
 import json
@@ -21,7 +25,11 @@ from kameng.agents.models import Agent, ApiKey
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
 from kameng.errors import DomainError
+from kameng.payments import services as payments
+from kameng.payments.simulator import DEFAULT_KEY as SIM_PAY_KEY
+from kameng.payments.simulator import DEFAULT_PID as SIM_PAY_PID
 from kameng.stock import services as stock
+from kameng.storefront import services as storefronts
 from kameng.suppliers import services as suppliers
 from kameng.suppliers.models import Supplier
 from kameng.upstream import services as upstream
@@ -53,6 +61,21 @@ COST_RATIO = Decimal("0.92")  # suppliers sell to the platform at 92% of face va
 SIM_MERCHANT = ("demo", "kameng-demo-sim-secret")
 DIRECT_SUPPLIER = "速充通讯"
 DEMO_KEY_LABEL = "demo"
+# The platform's own storefront (shown at /) is run by this level-1 house agent.
+HOUSE_AGENT = "kameng"
+# (agent, slug, name, colour, notice)
+STOREFRONTS = [
+    (
+        HOUSE_AGENT,
+        "official",
+        "Kameng 官方商城",
+        "#1677ff",
+        "正版授权，自动发货。会员券 VIP3 九七折。",
+    ),
+    ("agent1", "xingchen", "星辰卡铺", "#0f766e", "付款后秒发。新客券 NEW2：满 50 减 2。"),
+    ("agent2", "suchong", "速充小店", "#c2410c", "话费直充，到账快。"),
+    ("agent3", "tuiguang", "推广者小店", "#7c3aed", "游戏点卡、视频会员，自动发货。"),
+]
 
 
 def sim_catalog_path():
@@ -69,6 +92,7 @@ def seed_demo() -> dict:
             "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
             **_demo_api_key(),
             "simulated_supplier": _simulator_in_use(),
+            **_storefront_links(),
         }
     with transaction.atomic():
         user_model = get_user_model()
@@ -118,6 +142,8 @@ def seed_demo() -> dict:
             by_name[username] = agent
         # So the open API can be tried at once (docs/API.md); shown only here.
         api_key = create_api_key(by_name["agent3"], label=DEMO_KEY_LABEL)
+        by_name[HOUSE_AGENT] = agents.create_agent(HOUSE_AGENT)  # no log-in: the operator runs it
+        _seed_storefronts(by_name, card_skus)
     return {
         "seeded": True,
         "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
@@ -133,6 +159,47 @@ def seed_demo() -> dict:
             "url": settings.KAMENG_DEMO_SIM_URL,
             "catalog": str(sim_catalog_path()),
         },
+        **_storefront_links(),
+    }
+
+
+def _seed_storefronts(by_name: dict[str, Agent], card_skus: list[Sku]) -> None:
+    """The gateway (the simulated 易支付 provider), a storefront per agent, the platform's
+    own, a coupon and a price tier."""
+    payments.configure_gateway(
+        "epay",
+        url=settings.KAMENG_DEMO_PAY_URL,
+        pid=SIM_PAY_PID,
+        key=SIM_PAY_KEY,
+        types="alipay,wxpay,qqpay",
+    )
+    for username, slug, name, colour, notice in STOREFRONTS:
+        storefronts.set_storefront(
+            by_name[username],
+            slug=slug,
+            name=name,
+            colour=colour,
+            notice=notice,
+            platform=username == HOUSE_AGENT,
+        )
+    # Coupons come out of the shop owner's own margin (5% for a level-1 agent here).
+    storefronts.create_coupon(
+        by_name["agent1"], code="NEW2", kind="fixed", value=Decimal("2"), min_amount=Decimal("50")
+    )
+    storefronts.create_coupon(by_name[HOUSE_AGENT], code="VIP3", kind="percent", value=Decimal("3"))
+    storefronts.set_price_tier(
+        by_name["agent1"],
+        card_skus[0],
+        min_quantity=5,
+        unit_price=card_skus[0].face_value * Decimal("0.98"),
+    )
+
+
+def _storefront_links() -> dict:
+    public = settings.KAMENG_PUBLIC_URL
+    return {
+        "storefronts": [f"{public}/"] + [f"{public}/s/{slug}/" for _, slug, *_ in STOREFRONTS[1:]],
+        "payment_gateway": {"url": settings.KAMENG_DEMO_PAY_URL, "pid": SIM_PAY_PID},
     }
 
 
