@@ -602,5 +602,5 @@ def _confirm_deadline(now: datetime) -> datetime:
     return now + timedelta(hours=settings.KAMENG_ESCROW_CONFIRM_HOURS)
 
 
-def _spreads_json(prices: Quote, quantity: int, amount: Decimal | None) -> list[list]:
+def _spreads_json(prices: Quote, quantity: int, amount: Decimal | None = None) -> list[list]:
     return [[account_id, str(earned)] for account_id, earned in prices.spreads(quantity, amount)]
