@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "kameng.reporting",
     "kameng.storefront",
     "kameng.demo",
+    "captcha",  # django-simple-captcha: the checkout's captcha after a burst of orders
 ]
 
 MIDDLEWARE = [
@@ -389,6 +390,16 @@ else:
 DEFAULT_FROM_EMAIL = (
     os.environ.get("KAMENG_EMAIL_FROM") or os.environ.get("KAMENG_EMAIL_USER") or "kameng@localhost"
 )
+# The buyer's result page asks the payment gateway about an unpaid order (check_payment)
+# at most once per this many seconds, however many tabs poll it (every 2 s).
+KAMENG_STOREFRONT_QUERY_SECONDS = 3
+# The checkout's captcha (django-simple-captcha, images drawn here, nothing fetched):
+# four letters, legible on a phone; a challenge lasts 10 minutes.
+CAPTCHA_LENGTH = 4
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_TIMEOUT = 10
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
 
 # --- Web pages: templates, static assets, languages ---------------------------------
 # Pages share one layout (kameng/templates/kameng/base.html), one stylesheet and the

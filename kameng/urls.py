@@ -17,5 +17,10 @@ urlpatterns = [
     path("pay/", include("kameng.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("_style/", include("kameng.web")),  # the developers' style page, only with DEBUG
+    path("captcha/", include("captcha.urls")),  # the checkout captcha's images
     path("", include("kameng.storefront.urls")),
 ]
+
+# Unmatched paths get the buyer's pages' 404, in their layout (the API answers JSON 404s
+# of its own above).
+handler404 = "kameng.storefront.views.not_found_handler"

@@ -229,8 +229,11 @@ def return_url(name: str) -> str:
 # --- starting a payment -----------------------------------------------------------------
 
 
-def start_payment(order: Order, *, type: str, client_ip: str) -> PaymentRedirect:
-    """The signed form that sends the buyer's browser to the gateway (submit.php).
+def start_payment(
+    order: Order, *, type: str, client_ip: str, sitename: str = ""
+) -> PaymentRedirect:
+    """The signed form that sends the buyer's browser to the gateway (submit.php);
+    `sitename` (the shop's name) is what the gateway's cashier page shows.
 
     Only a storefront order still in its payment window. The order's Payment is written
     first (its first query scheduled), so a trade the buyer makes is found even if no
@@ -261,6 +264,7 @@ def start_payment(order: Order, *, type: str, client_ip: str) -> PaymentRedirect
         notify_url=notify_url(config.name),
         return_url=return_url(config.name),
         client_ip=client_ip if is_printable(client_ip) else "",
+        sitename=sitename if is_printable(sitename) else "",
     )
     try:
         return gw.page_payment(request)

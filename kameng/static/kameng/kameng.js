@@ -1,5 +1,14 @@
 /*
- * Kameng's own script, and all of it: copy buttons.
+ * Kameng's own script, and all of it: copy buttons, and three small helpers of the
+ * storefront's pages (each page works without them):
+ *
+ *   <form data-once>              a second click while it is sent does nothing (one order)
+ *   <form data-autosubmit="KEY">  sent as soon as the page is shown: the hand-off to the
+ *                                 payment gateway. Once per KEY and tab, so "back" from
+ *                                 the gateway stays on the page instead of bouncing.
+ *   <strong data-countdown="MS">  mm:ss left until MS (epoch milliseconds), every second
+ *
+ * Copy buttons:
  *
  *   <button type="button" data-copy="TEXT" data-copied="已复制" data-copy-failed="…">复制</button>
  *
@@ -87,4 +96,64 @@
       tell(button, copied);
     });
   });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-once")) return;
+    if (form.getAttribute("data-sent")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sent", "1");
+    // Let a page that comes back from the history (bfcache) be sent again.
+    window.addEventListener("pageshow", function () {
+      form.removeAttribute("data-sent");
+    }, { once: true });
+  });
+
+  function remembered(key) {
+    try {
+      if (window.sessionStorage.getItem(key)) return true;
+      window.sessionStorage.setItem(key, "1");
+    } catch (error) {
+      return false; // storage refused (private mode): send it anyway
+    }
+    return false;
+  }
+
+  function autosubmit() {
+    var forms = document.querySelectorAll("form[data-autosubmit]");
+    for (var i = 0; i < forms.length; i++) {
+      var key = "kameng.autosubmit." + forms[i].getAttribute("data-autosubmit");
+      if (!remembered(key)) forms[i].submit();
+    }
+  }
+
+  function pad(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  function countdowns() {
+    var clocks = document.querySelectorAll("[data-countdown]");
+    if (!clocks.length) return;
+    function tick() {
+      for (var i = 0; i < clocks.length; i++) {
+        var left = Math.max(0, Math.floor((+clocks[i].getAttribute("data-countdown") - Date.now()) / 1000));
+        clocks[i].textContent = pad(Math.floor(left / 60)) + ":" + pad(left % 60);
+      }
+    }
+    tick();
+    setInterval(tick, 1000);
+  }
+
+  function ready() {
+    autosubmit();
+    countdowns();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
 })();
