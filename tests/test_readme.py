@@ -104,9 +104,13 @@ def test_the_readme_commands_work_in_order_on_a_fresh_demo(demo, capsys, tmp_pat
             order = json.loads(out)
             assert order["status"] == "delivered", f"README: `{shown}`: {order}"
             placed.append(order["order_no"])
+        elif args[0] == "pay-link":
+            placed.append(json.loads(out)["order_no"])
+        elif args[0] == "confirm-payment":
+            assert '"paid"' in out, f"README: `{shown}`: {out}"
         elif args[:2] == ["api-key", "create"]:
             keys.append(json.loads(out)["app_key"])
-    assert len(placed) == 4 and len(bound) == 2
+    assert len(placed) == 5 and len(bound) == 3
 
 
 def test_the_curl_and_python_examples_both_buy_on_a_fresh_demo(demo, live_server, tmp_path):
