@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import segno
 from django import forms, template
@@ -154,7 +155,14 @@ def qr_svg(text: str, label: str = "") -> SafeString:
     """`{% qr_svg pay_url %}`: the QR code of `text` as inline SVG, made here by segno
     (no image service, nothing fetched). The text itself is not written into the page;
     `label` (default 二维码) is its accessible name. Sized by CSS (`.qr`)."""
-    code = segno.make(str(text), error="m", micro=False)
+    return mark_safe(_qr_markup(str(text), str(label or gettext("二维码"))))
+
+
+@lru_cache(maxsize=2048)
+def _qr_markup(text: str, label: str) -> str:
+    """Remembered per process: a product's share link is drawn on every view of its page,
+    and encoding it (choosing the mask) took half of the page's time."""
+    code = segno.make(text, error="m", micro=False)
     svg = code.svg_inline(
         scale=1,
         border=4,
@@ -163,11 +171,11 @@ def qr_svg(text: str, label: str = "") -> SafeString:
         lineclass=None,
         dark="#111",
         light="#fff",
-        title=str(label or gettext("二维码")),
+        title=label,
     )
     # segno writes the markup and escapes the title itself; the role makes the title
     # the image's name for screen readers.
-    return mark_safe(svg.replace("<svg ", '<svg role="img" ', 1))
+    return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
