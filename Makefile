@@ -111,6 +111,7 @@ bench: install
 	$(BIN)/python benchmarks/place_orders.py --clients 16
 	$(BIN)/python benchmarks/direct_orders.py
 	$(BIN)/python benchmarks/api_orders.py
+	$(BIN)/python benchmarks/storefront.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
