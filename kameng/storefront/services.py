@@ -43,6 +43,7 @@ from kameng.orders.states import Status
 from kameng.payments import services as payments
 from kameng.payments.errors import GatewayNotConfigured, PaymentTypeNotOffered
 from kameng.stock import queries as stock_queries
+from kameng.storefront import queries
 from kameng.storefront.errors import (
     AccountsDoNotMatch,
     CouponCodeTaken,
@@ -159,6 +160,26 @@ def default_storefront(agent: Agent) -> Storefront:
             if existing is not None:
                 return existing  # opened meanwhile by a twin request
     raise SlugTaken(f"no free storefront address for agent {username!r}")
+
+
+def storefront_at(slug: str) -> Storefront:
+    """The open shop at `/s/<slug>/`. Every agent has one: an active agent that has not
+    set one up yet gets its default shop at its username the first time someone asks
+    there. StorefrontNotFound else."""
+    try:
+        return queries.get_storefront(slug)
+    except StorefrontNotFound:
+        slug = str(slug or "").strip().lower()
+        agent = (
+            Agent.objects.select_related("user")
+            .filter(user__username__iexact=slug, active=True, storefront__isnull=True)
+            .first()
+            if SLUG.fullmatch(slug)
+            else None
+        )
+        if agent is None or default_storefront(agent).slug != slug:
+            raise
+        return queries.get_storefront(slug)
 
 
 def set_storefront_active(storefront: Storefront, active: bool) -> Storefront:

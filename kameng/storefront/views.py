@@ -448,7 +448,7 @@ def not_found_handler(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def _open_shop(slug: str) -> Storefront | None:
     try:
-        return queries.get_storefront(slug)
+        return services.storefront_at(slug)
     except DomainError:
         return None
 

@@ -694,3 +694,15 @@ def test_an_unknown_path_is_a_404_in_the_shop_layout(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "kameng.css" in response.content.decode()
+
+
+def test_every_agent_has_a_shop_at_its_username_without_setting_one_up(client, world):
+    from kameng.agents import services as agents
+
+    newcomer = agents.create_agent("newshop", parent=world.a1)
+    response = client.get("/s/newshop/")
+    assert response.status_code == 200
+    assert "newshop的小店" in response.content.decode()
+    assert client.get("/s/nosuchagent/").status_code == 404
+    agents.set_active(newcomer, False)
+    assert client.get("/s/newshop/").status_code == 404
