@@ -9,11 +9,16 @@ a fresh checkout needs nothing but Python: Babel reads and writes the formats.
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages import mofile, pofile
 from babel.messages.pofile import PoFileError
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from kameng.errors import InvalidInput
 
@@ -109,3 +114,23 @@ def _is_translated(string: str | tuple[str, ...]) -> bool:
     if isinstance(string, tuple):
         return all(string)
     return bool(string)
+
+
+class ChineseFirstLocaleMiddleware:
+    """Pages are Chinese unless the visitor chose English with the footer's switch (its
+    cookie). Django's LocaleMiddleware would follow the browser's Accept-Language, so a
+    buyer whose phone is set to English, or an operator's English desktop browser, would
+    get a mixed English shop by default; Kameng is Chinese first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        code = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        patch_vary_headers(response, ["Cookie"])
+        return response

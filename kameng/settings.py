@@ -149,7 +149,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "kameng.i18n.ChineseFirstLocaleMiddleware",  # zh-hans unless English was chosen
     "django.middleware.common.CommonMiddleware",
     "kameng.api.middleware.json_method_not_allowed",
     "django.middleware.csrf.CsrfViewMiddleware",

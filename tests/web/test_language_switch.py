@@ -69,3 +69,13 @@ def test_the_checkout_sample_form_shows_its_errors(client, style_page, english):
     assert 'class="alert alert--error" role="alert"' in page
     assert "请检查下面标出的内容。" in page
     assert 'aria-invalid="true"' in page
+
+
+def test_pages_are_chinese_whatever_the_browser_asks_until_english_is_chosen(client, db):
+    english_browser = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+    response = client.get("/", **english_browser)
+    assert response["Content-Language"] == "zh-hans"
+    client.cookies["django_language"] = "en"
+    assert client.get("/", **english_browser)["Content-Language"] == "en"
+    client.cookies["django_language"] = "xx"  # not one of ours
+    assert client.get("/")["Content-Language"] == "zh-hans"
