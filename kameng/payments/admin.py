@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from kameng.admin_mixins import ReadOnlyAdminMixin, decide_each
 from kameng.errors import DomainError
 from kameng.payments import services
-from kameng.payments.gateways import REGISTRY
+from kameng.payments.gateways import REGISTRY, TYPE_LABELS
 from kameng.payments.models import GatewayConfig, GatewayEvent, Payment, Refund
 from kameng.payments.states import PaymentStatus, RefundStatus
 
@@ -26,7 +26,7 @@ def _gateway_choices() -> list[tuple[str, str]]:
 
 def _type_choices() -> list[tuple[str, str]]:
     known = sorted({t for cls in REGISTRY.values() for t in cls.payment_types})
-    return [(t, f"{services.TYPE_LABELS.get(t, t)} ({t})") for t in known]
+    return [(t, f"{TYPE_LABELS.get(t, t)} ({t})") for t in known]
 
 
 class GatewayConfigForm(forms.ModelForm):

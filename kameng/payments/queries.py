@@ -1,7 +1,7 @@
 """Read-only views of payments and refunds for the CLI and the admin (never the key)."""
 
+from kameng.payments.gateways import TYPE_LABELS
 from kameng.payments.models import GatewayConfig, Payment, Refund
-from kameng.payments.services import TYPE_LABELS
 from kameng.payments.states import RefundStatus
 
 

@@ -63,6 +63,7 @@ from kameng.payments.errors import (
 )
 from kameng.payments.gateways import (
     REGISTRY,
+    TYPE_LABELS,
     ForgedNotify,
     GatewayAccount,
     GatewayUnreachable,
@@ -91,15 +92,6 @@ Outcome = GatewayEvent.Outcome
 Via = Payment.Via
 
 DEFAULT_GATEWAY = "epay"
-# What buyers see for each payment type a gateway may offer.
-TYPE_LABELS = {
-    "alipay": "支付宝",
-    "wxpay": "微信支付",
-    "qqpay": "QQ钱包",
-    "bank": "网银支付",
-    "jdpay": "京东支付",
-    "paypal": "PayPal",
-}
 # The buyer's page after paying, served by the storefront (it calls handle_return).
 RETURN_PATH = "/pay/return/{gateway}/"
 # Failed notifies counted per address (+ the address), for the 429 limit.

@@ -2,9 +2,10 @@
 
 It speaks the same protocol as a real gateway (submit.php, mapi.php, api.php, signed
 notifies), so the real EpayGateway code is what the tests exercise. Stdlib HTTP server
-plus a scheduler thread; no Django setup needed. Its misbehaviour is switchable at
-runtime through `SimPayConfig` (delays, repeated, dropped and reordered notifies,
-merchants that do not answer `success`):
+plus a scheduler thread (kameng/simulation.py, shared with the supplier simulator); no
+Django setup needed. Its misbehaviour is switchable at runtime through `SimPayConfig`
+(delays, repeated, dropped and reordered notifies, merchants that do not answer
+`success`):
 
     with SimulatedEpay(SimPayConfig(retry_delays=(0.05,))) as sim:
         gateway = EpayGateway(GatewayAccount(sim.url, sim.config.pid, sim.config.key))
@@ -18,16 +19,12 @@ benchmarks: `GET /_sim/trades` (every trade with its notify attempts) and
 
 import contextlib
 import dataclasses
-import heapq
 import hmac
 import html
-import itertools
 import json
 import math
 import random
 import re
-import socket
-import sys
 import threading
 import time
 import traceback
@@ -35,13 +32,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from kameng.payments.gateways.base import TYPE_LABELS
 from kameng.payments.gateways.epay import TRADE_SUCCESS, format_money, signed, verify
+from kameng.simulation import Scheduler, SimHandler, SimulatedServer
 
 DEFAULT_PID = "1001"
 DEFAULT_KEY = "kameng-demo-epay-key-0123456789"
@@ -55,14 +53,6 @@ REFUNDED = "refunded"
 # api.php's status: cancelled is a page state only, the gateway still says unpaid.
 STATUS = {UNPAID: 0, CANCELLED: 0, PAID: 1, REFUNDED: 2}
 
-TYPE_LABELS = {
-    "alipay": "支付宝",
-    "wxpay": "微信支付",
-    "qqpay": "QQ钱包",
-    "bank": "网银支付",
-    "jdpay": "京东支付",
-    "paypal": "PayPal",
-}
 
 _PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -183,92 +173,7 @@ class _Response:
     location: str = ""
 
 
-class _Scheduler:
-    """One thread and a heap instead of a Timer thread per notify. Tasks falling due
-    together run as one batch, which `arrange` may reorder."""
-
-    def __init__(self, arrange: Callable[[list[Callable[[], None]]], None]) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._arrange = arrange
-        self._thread = threading.Thread(target=self._run, name="sim-pay-scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def call_at(self, when: float, fn: Callable[[], None]) -> None:
-        with self._cond:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (when, next(self._seq), fn))
-            self._cond.notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._heap.clear()
-            self._cond.notify()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped:
-                    if self._heap and self._heap[0][0] <= time.monotonic():
-                        break
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                if self._stopped:
-                    return
-                now = time.monotonic()
-                batch = []
-                while self._heap and self._heap[0][0] <= now:
-                    batch.append(heapq.heappop(self._heap)[2])
-            self._arrange(batch)
-            for fn in batch:
-                try:
-                    fn()  # short: hand-offs to the notify pool
-                except Exception:  # keep scheduling whatever one task did
-                    traceback.print_exc()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    sim: "SimulatedEpay"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that gave up, or a stop() closing sockets, are expected.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a pooling client expects
-    disable_nagle_algorithm = True
-    timeout = 30  # idle keep-alive connections free their thread
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.sim._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.sim._track(self.connection, add=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
+class _Handler(SimHandler):
     def do_GET(self) -> None:
         self._serve("GET", b"")
 
@@ -279,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True
-            self._reply(_Response(413, b"request body too large", "text/plain; charset=utf-8"))
+            self._respond(_Response(413, b"request body too large", "text/plain; charset=utf-8"))
             return
         self._serve("POST", self.rfile.read(length) if length else b"")
 
@@ -293,21 +198,21 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a simulator bug: say so, keep serving
             traceback.print_exc()
             response = _Response(500, b"simulator error", "text/plain; charset=utf-8")
-        self._reply(response)
+        self._respond(response)
 
-    def _reply(self, response: _Response) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Cache-Control", "no-store")
+    def _respond(self, response: _Response) -> None:
+        headers = {"Cache-Control": "no-store"}  # pages and answers change as trades do
         if response.location:
-            self.send_header("Location", response.location)
-        self.end_headers()
-        self.wfile.write(response.body)
+            headers["Location"] = response.location
+        self._reply(response.status, response.body, response.content_type, headers)
 
 
-class SimulatedEpay:
+class SimulatedEpay(SimulatedServer):
     """A 易支付 provider on a local port; `start()` it or use `with`."""
+
+    handler = _Handler
+    thread_name = "sim-pay"
+    title = "simulated payment provider"
 
     def __init__(
         self,
@@ -317,84 +222,26 @@ class SimulatedEpay:
         *,
         notify_workers: int = 16,
     ) -> None:
-        self.config = config or SimPayConfig()
-        self.config.check()
-        self.host = host
-        self.port = port
+        config = config or SimPayConfig()
+        config.check()
+        super().__init__(
+            host,
+            port,
+            scheduler=Scheduler("sim-pay-scheduler", arrange=self._arrange),
+            pool=ThreadPoolExecutor(notify_workers, thread_name_prefix="sim-pay-notify"),
+            http=httpx.Client(
+                trust_env=False,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=400, max_keepalive_connections=50),
+                headers={"User-Agent": "Kameng SimulatedEpay"},
+            ),
+        )
+        self.config = config
         self.trades: dict[str, SimTrade] = {}  # by trade_no
         self._by_out: dict[str, str] = {}  # out_trade_no → trade_no
         self.counts = {"submit": 0, "mapi": 0, "query": 0, "refund": 0, "notify": 0}
-        self.lock = threading.RLock()
         self._rng = random.Random(self.config.seed)
         self._seed = self.config.seed
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._scheduler = _Scheduler(self._arrange)
-        self._pool = ThreadPoolExecutor(notify_workers, thread_name_prefix="sim-pay-notify")
-        self._http = httpx.Client(
-            trust_env=False,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=400, max_keepalive_connections=50),
-            headers={"User-Agent": "Kameng SimulatedEpay"},
-        )
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> "SimulatedEpay":
-        server_cls = _Server6 if ":" in self.host else _Server
-        self._server = server_cls((self.host, self.port), _Handler)
-        self._server.sim = self
-        self.port = self._server.server_address[1]
-        self._scheduler.start()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits for one poll at most
-            name="sim-pay",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, drop pending notifies, close connections."""
-        self._stopping.set()
-        self._scheduler.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            with self.lock:
-                connections = list(self._connections)
-            for conn in connections:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
-
-    def __enter__(self) -> "SimulatedEpay":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulated payment provider is not running")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self.lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     # --- for tests -------------------------------------------------------------------
 

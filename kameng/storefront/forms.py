@@ -51,16 +51,6 @@ BUYER_ERROR_TITLES = (
     gettext_noop("代理账户已停用"),
 )
 
-# payments.TYPE_LABELS, what buyers see for each payment type, marked for translation.
-PAYMENT_TYPE_LABELS = (
-    gettext_noop("支付宝"),
-    gettext_noop("微信支付"),
-    gettext_noop("QQ钱包"),
-    gettext_noop("网银支付"),
-    gettext_noop("京东支付"),
-    gettext_noop("PayPal"),
-)
-
 # Which field a refusal is about (by its code); any other is the form's as a whole.
 ERROR_FIELDS = {
     "invalid_contact": "contact",

@@ -1,8 +1,9 @@
 """A simulated supplier speaking kameng-supply v1, for tests, benchmarks and demos.
 
-Stdlib HTTP server plus a scheduler thread; no Django setup needed. Its misbehaviour is
-switchable at runtime through `SimConfig` (rates) and, deterministically, through magic
-substrings in the account (like a payment sandbox's test cards):
+Stdlib HTTP server plus a scheduler thread (kameng/simulation.py, shared with the payment
+simulator); no Django setup needed. Its misbehaviour is switchable at runtime through
+`SimConfig` (rates) and, deterministically, through magic substrings in the account (like
+a payment sandbox's test cards):
 
     FAIL     accepted, then state 9          REFUSE   refused 1002 (maintenance)
     BADACCT  refused 2001 (also: account not matching ACCOUNT_RE)
@@ -16,26 +17,21 @@ substrings in the account (like a payment sandbox's test cards):
 """
 
 import contextlib
-import heapq
 import itertools
 import json
 import random
 import re
 import secrets
-import socket
-import sys
-import threading
 import time
-import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
+from kameng.simulation import Scheduler, SimHandler, SimulatedServer
 from kameng.upstream.adapters.kameng_http import (
     BAD_SIGN,
     CHANNEL_MAINTENANCE,
@@ -126,85 +122,7 @@ class SimOrder:
     no_callback: bool = False
 
 
-class _Scheduler:
-    """One thread and a heap instead of a Timer thread per order."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="sim-scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def call_at(self, when: float, fn: Callable[[], None]) -> None:
-        with self._cond:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (when, next(self._seq), fn))
-            self._cond.notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._heap.clear()
-            self._cond.notify()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped:
-                    if self._heap and self._heap[0][0] <= time.monotonic():
-                        break
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                if self._stopped:
-                    return
-                _, _, fn = heapq.heappop(self._heap)
-            try:
-                fn()  # short: state changes and hand-offs to the callback pool
-            except Exception:  # keep scheduling whatever one task did
-                traceback.print_exc()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    sim: "SimulatedSupplier"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that gave up (timeouts, HANG) or a stop() closing sockets are expected.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a pooling client expects
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stall
-    timeout = 30  # idle keep-alive connections free their thread
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.sim._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.sim._track(self.connection, add=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
+class _Handler(SimHandler):
     def do_POST(self) -> None:
         sim = self.server.sim
         length = int(self.headers.get("Content-Length") or 0)
@@ -222,16 +140,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._reply(405, b"POST only", "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-
-class SimulatedSupplier:
+class SimulatedSupplier(SimulatedServer):
     """A kameng-supply v1 supplier on a local port; `start()` it or use `with`."""
+
+    handler = _Handler
+    thread_name = "sim-supplier"
+    title = "simulated supplier"
 
     def __init__(
         self,
@@ -241,80 +156,21 @@ class SimulatedSupplier:
         *,
         callback_workers: int = 16,
     ) -> None:
+        super().__init__(
+            host,
+            port,
+            scheduler=Scheduler("sim-scheduler"),
+            pool=ThreadPoolExecutor(callback_workers, thread_name_prefix="sim-callback"),
+            http=httpx.Client(trust_env=False),
+        )
         self.config = config
-        self.host = host
-        self.port = port
         self.orders: dict[str, SimOrder] = {}
         self.submits = 0
         self.queries = 0
         self.product_queries = 0
-        self.lock = threading.RLock()
         self._rng = random.Random(config.seed)
         self._order_seq = itertools.count(1)
         self._nonces: dict[str, float] = {}
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._scheduler = _Scheduler()
-        self._pool = ThreadPoolExecutor(callback_workers, thread_name_prefix="sim-callback")
-        self._http = httpx.Client(trust_env=False)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -----------------------------------------------------------------
-
-    def start(self) -> "SimulatedSupplier":
-        server_cls = _Server6 if ":" in self.host else _Server
-        self._server = server_cls((self.host, self.port), _Handler)
-        self._server.sim = self
-        self.port = self._server.server_address[1]
-        self._scheduler.start()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits for one poll at most
-            name="sim-supplier",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, drop pending work, wake hanging answers, close connections."""
-        self._stopping.set()
-        self._scheduler.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            with self.lock:
-                connections = list(self._connections)
-            for conn in connections:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
-
-    def __enter__(self) -> "SimulatedSupplier":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulated supplier is not running")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self.lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     # --- protocol --------------------------------------------------------------------
 

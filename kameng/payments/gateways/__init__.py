@@ -6,6 +6,7 @@
 from kameng.payments.gateways import epay  # noqa: F401  (registers itself)
 from kameng.payments.gateways.base import (
     REGISTRY,
+    TYPE_LABELS,
     ApiPayment,
     ForgedNotify,
     GatewayAccount,
@@ -27,6 +28,7 @@ from kameng.payments.gateways.base import (
 
 __all__ = [
     "REGISTRY",
+    "TYPE_LABELS",
     "ApiPayment",
     "ForgedNotify",
     "GatewayAccount",

@@ -15,8 +15,21 @@ from enum import StrEnum
 from typing import ClassVar
 from urllib.parse import urlencode, urlsplit
 
+from django.utils.translation import gettext_noop
+
 from kameng.money import InvalidAmount, parse_money
 from kameng.text import is_printable
+
+# What buyers see for each payment type a gateway may offer (msgids for the pages'
+# English catalogue: gettext_noop marks them, the pages translate them).
+TYPE_LABELS = {
+    "alipay": gettext_noop("支付宝"),
+    "wxpay": gettext_noop("微信支付"),
+    "qqpay": gettext_noop("QQ钱包"),
+    "bank": gettext_noop("网银支付"),
+    "jdpay": gettext_noop("京东支付"),
+    "paypal": gettext_noop("PayPal"),
+}
 
 MIN_KEY_LENGTH = 16  # shorter keys can be guessed; an empty one signs for anybody
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

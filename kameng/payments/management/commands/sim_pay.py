@@ -6,9 +6,6 @@ Prints one JSON line ({"url", "pid"}) once it listens, so scripts can start it w
 """
 
 import argparse
-import json
-import signal
-import threading
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -16,6 +13,7 @@ from django.core.management.base import CommandError
 from kameng.commands import KamengCommand
 from kameng.payments.gateways.base import MIN_KEY_LENGTH
 from kameng.payments.simulator import DEFAULT_KEY, DEFAULT_PID, SimPayConfig, SimulatedEpay
+from kameng.simulation import serve_until_signalled
 
 
 def rate_arg(text: str) -> float:
@@ -129,27 +127,4 @@ class Command(KamengCommand):
         except OSError as exc:
             sim.stop()
             raise CommandError(f"cannot listen on {opts['host']}:{opts['port']}: {exc}") from exc
-        done = threading.Event()
-        previous = self._on_signals(done)
-        try:
-            self.stdout.write(json.dumps({"url": sim.url, "pid": config.pid}, ensure_ascii=False))
-            self.stdout.flush()
-            while not done.wait(1.0):
-                pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sim.stop()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    @staticmethod
-    def _on_signals(done: threading.Event) -> dict[int, Any]:
-        """SIGTERM/SIGINT end the loop so the provider stops cleanly (main thread only);
-        returns the handlers to put back."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-        previous = {}
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda *_: done.set())
-        return previous
+        serve_until_signalled(sim, {"url": sim.url, "pid": config.pid}, self.stdout)

@@ -6,8 +6,6 @@ can start it with --port 0 and read where it is.
 
 import argparse
 import json
-import signal
-import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from django.core.management.base import CommandError
 
 from kameng.commands import KamengCommand
 from kameng.money import parse_money
+from kameng.simulation import serve_until_signalled
 from kameng.upstream.simulator import SimConfig, SimProduct, SimulatedSupplier
 
 # Used when neither --product nor --catalog is given, so a bare start is useful at once.
@@ -184,39 +183,16 @@ class Command(KamengCommand):
             sim.start()
         except OSError as exc:
             raise CommandError(f"cannot listen on {opts['host']}:{opts['port']}: {exc}") from exc
-        done = threading.Event()
-        previous = self._on_signals(done)
-        try:
-            line = {
-                "url": sim.url,
-                "merchant_id": config.merchant_id,
-                "products": {
-                    code: {
-                        "price": f"{p.price:.2f}",
-                        "stock": -1 if p.stock is None else p.stock,
-                        "on": p.on,
-                    }
-                    for code, p in products.items()
-                },
-            }
-            self.stdout.write(json.dumps(line, ensure_ascii=False))
-            self.stdout.flush()
-            while not done.wait(1.0):
-                pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sim.stop()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    @staticmethod
-    def _on_signals(done: threading.Event) -> dict[int, Any]:
-        """SIGTERM/SIGINT end the loop so the supplier stops cleanly (main thread only);
-        returns the handlers to put back."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-        previous = {}
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda *_: done.set())
-        return previous
+        line = {
+            "url": sim.url,
+            "merchant_id": config.merchant_id,
+            "products": {
+                code: {
+                    "price": f"{p.price:.2f}",
+                    "stock": -1 if p.stock is None else p.stock,
+                    "on": p.on,
+                }
+                for code, p in products.items()
+            },
+        }
+        serve_until_signalled(sim, line, self.stdout)
