@@ -155,3 +155,27 @@ def api_offer(sku: Sku, cost: str = "45.00") -> Supplier:
     suppliers.set_offer(source, sku, Decimal(cost))
     Offer.objects.filter(supplier=source, sku=sku).update(remote_sku="R-1", remote_available=True)
     return source
+
+
+# --- supplier persons, operators (the consoles' people) ------------------------------------
+
+PERSON_PASSWORD = "Kameng-console-2026"
+
+
+def supplier_person(username: str | None = None, *, supplier: Supplier | None = None):
+    """A supplier console log-in (kameng.suppliers.accounts), password PERSON_PASSWORD:
+    no supplier yet (it applies), or `supplier`'s."""
+    from kameng.suppliers.accounts import register_supplier_user
+
+    name = username or f"person{next(_serial)}"
+    return register_supplier_user(name, PERSON_PASSWORD, f"{name}@example.com", supplier=supplier)
+
+
+def operator(username: str | None = None):
+    """An active staff user (no superuser): decides requests, applications, disputes."""
+    from django.contrib.auth import get_user_model
+
+    name = username or f"operator{next(_serial)}"
+    return get_user_model().objects.create_user(
+        name, f"{name}@example.com", PERSON_PASSWORD, is_staff=True
+    )

@@ -1,6 +1,8 @@
 """Agents admin: levels, the agent tree (created with `kameng create-agent`), prices,
 and the operator's daily work on agents: crediting a prepaid balance (充值) and
-disabling or re-enabling an agent, both through kameng.agents.services."""
+disabling or re-enabling an agent, both through kameng.agents.services; agents' top-up
+and withdrawal requests, decided by the actions (kameng.agents.requests, which records
+who decided and why); invite links, revocable (kameng.agents.invites)."""
 
 from django import forms
 from django.conf import settings
@@ -12,10 +14,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from kameng.admin_mixins import ReadOnlyAdminMixin
-from kameng.agents import services
+from kameng.admin_mixins import ReadOnlyAdminMixin, ReasonActionForm, action_reason, decide_each
+from kameng.agents import invites, requests, services
 from kameng.agents.credentials import revoke_api_key
-from kameng.agents.models import Agent, AgentLevel, AgentPrice, ApiKey
+from kameng.agents.models import (
+    Agent,
+    AgentLevel,
+    AgentPrice,
+    ApiKey,
+    InviteLink,
+    TopUpRequest,
+    WithdrawalRequest,
+)
 from kameng.agents.pricing import quote
 from kameng.errors import DomainError
 from kameng.ledger.services import balance
@@ -216,3 +226,148 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("agents.change_apikey")
+
+
+# --- invite links ------------------------------------------------------------------------
+
+
+@admin.register(InviteLink)
+class InviteLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Made by agents (console, `kameng invite create`); the operator may revoke one.
+    The token itself is not shown: whoever holds it may join the tree."""
+
+    list_display = [
+        "short_token",
+        "agent",
+        "label",
+        "used_count",
+        "max_uses",
+        "expires_at",
+        "revoked_at",
+        "created_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["agent__user__username", "label"]
+    list_select_related = ["agent__user"]
+    fields = ["short_token", "agent", "label", "created_at", "expires_at", "max_uses"]
+    fields += ["used_count", "revoked_at"]
+    readonly_fields = fields
+    ordering = ["-pk"]
+    actions = ["revoke"]
+
+    @admin.display(description="邀请码")
+    def short_token(self, obj: InviteLink) -> str:
+        return f"{obj.token[:6]}…"
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("agents.change_invitelink")
+
+    @admin.action(description="作废所选邀请链接", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        done = decide_each(
+            self,
+            request,
+            queryset.select_related("agent"),
+            lambda invite: invites.revoke_invite(invite.agent, invite.token),
+        )
+        self.message_user(request, f"已作废 {done} 个邀请链接", messages.SUCCESS)
+
+
+# --- top-up and withdrawal requests --------------------------------------------------------
+
+REQUEST_FIELDS = ["agent", "amount", "status", "created_at", "decided_at", "decided_by", "reason"]
+
+
+@admin.register(TopUpRequest)
+class TopUpRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Agents say they paid money in; the operator checks the bank and approves (the
+    wallet is credited once) or rejects with a reason."""
+
+    action_form = ReasonActionForm
+    list_display = ["id", "agent", "amount", "reference", "status", "created_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["=id", "agent__user__username", "reference"]
+    list_select_related = ["agent__user", "decided_by"]
+    fields = [*REQUEST_FIELDS[:2], "reference", "note", *REQUEST_FIELDS[2:]]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+    ordering = ["-pk"]
+    actions = ["approve", "reject"]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("agents.change_topuprequest")
+
+    @admin.action(description="确认到账并入账 (approve)", permissions=["decide"])
+    def approve(self, request, queryset) -> None:
+        done = decide_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda r: requests.approve_top_up(r, request.user),
+        )
+        self.message_user(request, f"{done} 条充值申请已入账", messages.SUCCESS)
+
+    @admin.action(description="驳回 (reject, 需填写理由)", permissions=["decide"])
+    def reject(self, request, queryset) -> None:
+        reason = action_reason(request)
+        done = decide_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda r: requests.reject_top_up(r, request.user, reason),
+        )
+        self.message_user(request, f"{done} 条充值申请已驳回", messages.SUCCESS)
+
+
+class WithdrawalActionForm(ReasonActionForm):
+    """The action bar with the payout transfer's reference beside the reason box."""
+
+    payout_reference = forms.CharField(
+        label="付款流水号",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "付款时必填", "size": 24}),
+    )
+
+
+@admin.register(WithdrawalRequest)
+class WithdrawalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Agents ask for money to be paid out (held meanwhile); the operator transfers it
+    and records the transfer's reference, or rejects (the money goes back)."""
+
+    action_form = WithdrawalActionForm
+    list_display = ["id", "agent", "amount", "payee", "status", "payout_reference", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["=id", "agent__user__username", "payee", "payout_reference"]
+    list_select_related = ["agent__user", "decided_by"]
+    fields = [*REQUEST_FIELDS[:2], "payee", *REQUEST_FIELDS[2:], "payout_reference"]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+    ordering = ["-pk"]
+    actions = ["pay", "reject"]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("agents.change_withdrawalrequest")
+
+    @admin.action(description="已付款 (pay, 每次一条, 需填写付款流水号)", permissions=["decide"])
+    def pay(self, request, queryset) -> None:
+        reference = request.POST.get("payout_reference", "").strip()
+        if queryset.count() != 1:
+            self.message_user(request, "每笔付款对应一条提现申请：请只选一条", messages.ERROR)
+            return
+        done = decide_each(
+            self, request, queryset, lambda r: requests.pay_withdrawal(r, request.user, reference)
+        )
+        if done:
+            self.message_user(request, f"提现已记为付款（流水号 {reference}）", messages.SUCCESS)
+
+    @admin.action(description="驳回并退回余额 (reject, 需填写理由)", permissions=["decide"])
+    def reject(self, request, queryset) -> None:
+        reason = action_reason(request)
+        done = decide_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda r: requests.reject_withdrawal(r, request.user, reason),
+        )
+        self.message_user(request, f"{done} 条提现申请已驳回，金额已退回", messages.SUCCESS)

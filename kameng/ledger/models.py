@@ -19,6 +19,8 @@ class Account(models.Model):
         ESCROW = "escrow", "担保托管"
         PLATFORM_REVENUE = "platform_revenue", "平台收入"
         EXTERNAL = "external", "外部资金"
+        # Agents' withdrawals requested, not yet paid out (platform:withdrawals).
+        WITHDRAWALS = "withdrawals", "待付提现"
 
     code = models.CharField(max_length=160, unique=True, verbose_name="账户代码")
     name = models.CharField(max_length=128, verbose_name="名称")
@@ -51,6 +53,9 @@ class Journal(models.Model):
         ORDER_SETTLE = "order_settle", "托管分账"
         ORDER_REFUND = "order_refund", "订单退款"
         SUPPLIER_PAYOUT = "supplier_payout", "供应商结算"
+        WITHDRAWAL_HOLD = "withdrawal_hold", "提现冻结"
+        WITHDRAWAL_PAID = "withdrawal_paid", "提现出款"
+        WITHDRAWAL_RETURNED = "withdrawal_returned", "提现退回"
         ADJUSTMENT = "adjustment", "调整"
 
     key = models.CharField(max_length=96, unique=True, verbose_name="凭证键")

@@ -35,9 +35,12 @@ from kameng.money import ZERO, to_money
 # Accounts every installation has, by code.
 ESCROW = "platform:escrow"
 REVENUE = "platform:revenue"
-FUNDING = "external:funding"  # money agents pay in (bank transfer, cash) and withdraw
+FUNDING = "external:funding"  # money agents pay in (bank transfer, cash)
 PAYMENTS = "external:payments"  # end-user money through payment gateways
-PAYOUTS = "external:payouts"  # money paid out to suppliers (settlement transfers)
+PAYOUTS = "external:payouts"  # money paid out: supplier settlements, agents' withdrawals
+# Agents' withdrawals between request and payout: held here so the wallet cannot spend
+# the same money again while the operator transfers it (migration 0008).
+WITHDRAWALS = "platform:withdrawals"
 ESCROW_SHARDS = 8  # escrow accounts: ESCROW, then ESCROW:1 … ESCROW:7 (migration 0007)
 
 
@@ -58,6 +61,7 @@ SYSTEM_ACCOUNTS = {
     FUNDING: ("外部入金", Account.Kind.EXTERNAL, True),
     PAYMENTS: ("支付渠道", Account.Kind.EXTERNAL, True),
     PAYOUTS: ("供应商结算出款", Account.Kind.EXTERNAL, True),
+    WITHDRAWALS: ("待付提现", Account.Kind.WITHDRAWALS, False),
 }
 
 Line = tuple[int, Decimal]  # (account id, signed amount)

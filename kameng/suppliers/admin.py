@@ -18,6 +18,7 @@ from kameng.suppliers import onboarding
 from kameng.suppliers.models import (
     ApplicationDocument,
     Offer,
+    SupplierAccount,
     SupplierApplication,
     SupplierReview,
 )
@@ -32,6 +33,7 @@ APPLICATION_FIELDS = [
     "contact_email",
     "goods_list",
     "goods_note",
+    "applicant",
     "status",
     "supplier",
     "submitted_at",
@@ -184,3 +186,20 @@ class OfferAdmin(admin.ModelAdmin):
     list_select_related = ["supplier", "sku__product"]
     autocomplete_fields = ["supplier", "sku"]
     ordering = ["supplier__name", "sku"]
+
+
+# --- supplier persons ---------------------------------------------------------------------
+
+
+@admin.register(SupplierAccount)
+class SupplierAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Supplier console log-ins: registered by the person (or `kameng supplier-user`),
+    linked to their supplier when its application is approved."""
+
+    list_display = ["user", "supplier", "application", "created_at"]
+    list_filter = [("supplier", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__email", "supplier__name"]
+    list_select_related = ["user", "supplier", "application"]
+    fields = ["user", "supplier", "application", "created_at"]
+    readonly_fields = fields
+    ordering = ["-pk"]

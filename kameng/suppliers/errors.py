@@ -1,4 +1,4 @@
-from kameng.errors import Conflict, DomainError, NotFound
+from kameng.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class SupplierNotFound(NotFound):
@@ -61,3 +61,41 @@ class InsufficientPayable(DomainError):
 class PayoutReferenceReused(Conflict):
     code = "payout_reference_reused"
     title = "该转账流水号已用于另一笔结算"
+
+
+# --- supplier persons (log-ins) ---------------------------------------------------------
+# UsernameTaken and WeakPassword mean what kameng.agents.errors' do (same codes); that app
+# sits above this one.
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    title = "用户名已被占用"
+
+
+class WeakPassword(InvalidInput):
+    """Refused by the password validators (settings.AUTH_PASSWORD_VALIDATORS)."""
+
+    code = "weak_password"
+    title = "密码不符合安全要求"
+
+
+class SupplierAccountNotFound(NotFound):
+    """The user is no supplier person (it has no SupplierAccount)."""
+
+    code = "supplier_account_not_found"
+    title = "该用户不是供应商账号"
+
+
+class AlreadySupplier(Conflict):
+    """The person's account already belongs to a supplier: it applies no more."""
+
+    code = "already_supplier"
+    title = "该账号已属于一个供应商"
+
+
+class ApplicationPending(Conflict):
+    """The person has an application waiting for a decision already."""
+
+    code = "application_pending"
+    title = "已有待审核的入驻申请"

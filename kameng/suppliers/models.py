@@ -113,6 +113,16 @@ class SupplierApplication(models.Model):
         related_name="application",
         verbose_name="供应商",
     )
+    # The supplier person (SupplierAccount's user) who submitted it from the console;
+    # empty for applications made by the operator (`kameng supplier-apply`).
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supplier_applications",
+        verbose_name="申请人账号",
+    )
     submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
 
@@ -227,3 +237,41 @@ class SupplierReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} {self.application or self.supplier}"
+
+
+class SupplierAccount(models.Model):
+    """A supplier's person: a log-in for the supplier console. Registered first (with no
+    supplier), it submits an application; approving it links the account to the new
+    supplier (kameng.suppliers.accounts, onboarding)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="supplier_account",
+        verbose_name="用户",
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name="供应商",
+    )
+    # Its latest application (the console shows its status and the decision's reason).
+    application = models.ForeignKey(
+        SupplierApplication,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="入驻申请",
+    )
+    created_at = models.DateTimeField("注册时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "供应商账号"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.user.get_username()

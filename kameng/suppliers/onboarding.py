@@ -26,14 +26,18 @@ from django.utils import timezone
 from kameng.catalog.models import Product
 from kameng.errors import InvalidInput
 from kameng.suppliers.errors import (
+    AlreadySupplier,
     ApplicationExists,
     ApplicationNotFound,
+    ApplicationPending,
     IllegalDecision,
+    SupplierAccountNotFound,
     SupplierNameTaken,
 )
 from kameng.suppliers.models import (
     ApplicationDocument,
     Supplier,
+    SupplierAccount,
     SupplierApplication,
     SupplierReview,
 )
@@ -181,11 +185,19 @@ def submit_application(
     documents: Sequence[File],
     product_ids: Iterable[int] = (),
     goods_note: str = "",
+    applicant: AbstractBaseUser | None = None,
 ) -> SupplierApplication:
     """Check everything, then store the application and its documents together.
 
     Bad input raises InvalidInput before anything is written; a failure while storing
-    removes the files already written, so a refused application leaves no trace."""
+    removes the files already written, so a refused application leaves no trace.
+
+    `applicant`: the supplier person submitting it from the console (a SupplierAccount's
+    user, else SupplierAccountNotFound); it becomes the account's application. A person
+    whose account already belongs to a supplier (AlreadySupplier) or who has one waiting
+    (ApplicationPending) cannot apply."""
+    if applicant is not None:
+        _check_applicant(applicant)
     company_name = _check_text("company name", company_name, 128)
     licence = normalise_licence(licence_number)
     contact_name = _check_text("contact name", contact_name, 64)
@@ -221,6 +233,8 @@ def submit_application(
     stored: list[ApplicationDocument] = []
     try:
         with transaction.atomic():
+            if applicant is not None:
+                account = _check_applicant(applicant, lock=True)
             application = SupplierApplication.objects.create(
                 company_name=company_name,
                 licence_number=licence,
@@ -228,7 +242,10 @@ def submit_application(
                 contact_phone=contact_phone,
                 contact_email=contact_email,
                 goods_note=goods_note,
+                applicant=applicant,
             )
+            if applicant is not None:
+                SupplierAccount.objects.filter(pk=account.pk).update(application=application)
             application.goods.set(products)
             for doc in checked:
                 row = ApplicationDocument(
@@ -275,6 +292,10 @@ def approve_application(
             raise _name_taken(name) from exc
         _compare_and_set(current, AppStatus.APPROVED, now, supplier=supplier)
         _record(Decision.APPROVED, reason, operator, now, application=current, supplier=supplier)
+        if current.applicant_id is not None:  # the person who applied now works for it
+            SupplierAccount.objects.filter(
+                user_id=current.applicant_id, supplier__isnull=True
+            ).update(supplier=supplier, application=current)
     application.status, application.decided_at = AppStatus.APPROVED, now
     application.supplier = supplier
     return supplier
@@ -377,6 +398,30 @@ def _live_application(licence: str) -> QuerySet[SupplierApplication]:
     return SupplierApplication.objects.filter(
         licence_number=licence, status__in=[AppStatus.SUBMITTED, AppStatus.APPROVED]
     )
+
+
+def _check_applicant(applicant: AbstractBaseUser, *, lock: bool = False) -> SupplierAccount:
+    """The applicant's supplier account, if it may apply now (`lock`: its row locked
+    until commit, so one person's two submissions at once make one application)."""
+    accounts = SupplierAccount.objects.select_for_update() if lock else SupplierAccount.objects
+    account = accounts.filter(user_id=applicant.pk).first() if applicant.pk else None
+    if account is None:
+        raise SupplierAccountNotFound(
+            f"user {applicant.get_username()!r} is not a supplier person (no supplier account)"
+        )
+    if account.supplier_id is not None:
+        raise AlreadySupplier(
+            f"user {applicant.get_username()!r} already works for supplier #{account.supplier_id}"
+        )
+    waiting = SupplierApplication.objects.filter(
+        applicant_id=applicant.pk, status=AppStatus.SUBMITTED
+    ).first()
+    if waiting is not None:
+        raise ApplicationPending(
+            f"application #{waiting.pk} is still waiting for a decision",
+            application=waiting.pk,
+        )
+    return account
 
 
 def _name_taken(name: str) -> SupplierNameTaken:

@@ -1,4 +1,4 @@
-from kameng.errors import InvalidInput
+from kameng.errors import DomainError, InvalidInput
 
 
 class UnknownAdapter(InvalidInput):
@@ -12,3 +12,12 @@ class ApiSettingsIncomplete(InvalidInput):
     names which of base_url, merchant_id, secret were not given."""
 
     title = "API 对接需要填写 API 地址、商户号和 API 密钥"
+
+
+class ConnectionFailed(DomainError):
+    """The supplier's API did not answer, or answered something that cannot be trusted
+    (wrong signature, garbage): `detail` says what (pages show "连接失败: <detail>")."""
+
+    code = "supplier_connection_failed"
+    title = "连接失败"
+    status = 502

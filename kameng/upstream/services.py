@@ -1,14 +1,23 @@
-"""Upstream verbs: connect a supplier by API, and refresh what API suppliers say about
-their offers (stock, availability, cost)."""
+"""Upstream verbs: connect a supplier by API, test the connection, and refresh what API
+suppliers say about their offers (stock, availability, cost)."""
 
 import logging
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 
 from kameng import vault
+from kameng.catalog.models import Sku
 from kameng.suppliers.models import Offer, Supplier
-from kameng.upstream.adapters import REGISTRY, SupplierUnreachable, adapter_for
-from kameng.upstream.errors import ApiSettingsIncomplete, UnknownAdapter
+from kameng.upstream.adapters import (
+    REGISTRY,
+    ProductInfo,
+    SupplierAdapter,
+    SupplierUnreachable,
+    adapter_for,
+)
+from kameng.upstream.errors import ApiSettingsIncomplete, ConnectionFailed, UnknownAdapter
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +82,85 @@ def refresh_remote_offers() -> int:
         except vault.SecretUnreadable as exc:
             unreadable = unreadable or exc  # the other suppliers are still refreshed
             continue
-        fields = {
-            "remote_stock": info.stock,
-            "remote_available": info.available,
-            "refreshed_at": timezone.now(),
-        }
-        if info.cost > 0:
-            fields["cost"] = info.cost
-        Offer.objects.filter(pk=offer.pk).update(**fields)
+        _record(offer, info)
         refreshed += 1
     if unreadable is not None:
         raise unreadable
     return refreshed
+
+
+class RemoteOffer(NamedTuple):
+    """What the supplier said about one of its offers, just now."""
+
+    sku: Sku
+    remote_sku: str
+    cost: Decimal  # per unit; 0 if it does not know the product
+    stock: int | None  # None: it does not say (unlimited)
+    available: bool
+
+
+# Asked for when a supplier has no offer to ask about: any signed answer (even "unknown
+# product") proves the address, the merchant id and the secret.
+PROBE_PRODUCT = "kameng-connection-test"
+
+
+def test_connection(supplier: Supplier) -> list[RemoteOffer]:
+    """Ask the supplier, through its adapter, about each product of its active offers
+    (a probe if it has none) and answer what it said, in catalogue order. The offers'
+    refreshed fields (stock, availability, cost, refreshed_at) are updated on the way,
+    as refresh_remote_offers does; nothing else changes. Any supplier status: a
+    supplier tests its connection before it is approved.
+
+    ApiSettingsIncomplete if the supplier is not connected by API (or its settings
+    are incomplete); ConnectionFailed ("连接失败: …") if it does not answer or its
+    answer cannot be trusted; vault.SecretUnreadable if its secret cannot be read."""
+    if supplier.mode != Supplier.Mode.API or not supplier.adapter:
+        raise ApiSettingsIncomplete(
+            f"supplier {supplier} is not connected by API: set its adapter, base URL, "
+            "merchant id and secret first",
+            missing=["adapter"],
+        )
+    check_api_settings(
+        supplier,
+        adapter=supplier.adapter,
+        base_url=supplier.api_base_url,
+        merchant_id=supplier.merchant_id,
+        secret=None,
+    )
+    adapter = adapter_for(supplier)
+    offers = (
+        Offer.objects.filter(supplier=supplier, active=True)
+        .exclude(remote_sku="")
+        .select_related("sku__product")
+        .order_by("sku__product__name", "sku__face_value", "pk")
+    )
+    rows = []
+    for offer in offers:
+        info = _ask(adapter, offer.remote_sku)
+        _record(offer, info)
+        rows.append(RemoteOffer(offer.sku, offer.remote_sku, info.cost, info.stock, info.available))
+    if not rows:
+        _ask(adapter, PROBE_PRODUCT)
+    return rows
+
+
+test_connection.__test__ = False  # not a pytest test, whatever its name
+
+
+def _ask(adapter: SupplierAdapter, remote_sku: str) -> ProductInfo:
+    try:
+        return adapter.query_product(remote_sku)
+    except SupplierUnreachable as exc:
+        raise ConnectionFailed(f"connection failed: {exc}", detail=str(exc)) from exc
+
+
+def _record(offer: Offer, info: ProductInfo) -> None:
+    """What the supplier just said about an offer (a cost of 0: it did not say one)."""
+    fields = {
+        "remote_stock": info.stock,
+        "remote_available": info.available,
+        "refreshed_at": timezone.now(),
+    }
+    if info.cost > 0:
+        fields["cost"] = info.cost
+    Offer.objects.filter(pk=offer.pk).update(**fields)
