@@ -10,6 +10,7 @@ Kameng refuses to start without the shared keys and Redis unless KAMENG_SINGLE_H
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -119,7 +120,9 @@ SECURE_HSTS_PRELOAD = _http_security["SECURE_HSTS_PRELOAD"]
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose `admin.site` asks operators who set up TOTP for the code
+    # (kameng/console/adminsite.py).
+    "kameng.console.apps.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -141,8 +144,12 @@ INSTALLED_APPS = [
     "kameng.payments",
     "kameng.reporting",
     "kameng.storefront",
+    "kameng.console",
     "kameng.demo",
     "captcha",  # django-simple-captcha: the checkout's captcha after a burst of orders
+    "axes",  # django-axes: lockout after repeated failed log-ins (consoles and admin)
+    "django_otp",  # operators' optional second factor
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -154,8 +161,10 @@ MIDDLEWARE = [
     "kameng.api.middleware.json_method_not_allowed",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the TOTP code given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out log-in gets the lockout page (last)
 ]
 
 ROOT_URLCONF = "kameng.urls"
@@ -411,3 +420,31 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
+
+# --- Consoles (kameng/console) -------------------------------------------------------
+# /console/: one log-in page for distributors, suppliers and the operator; the Django
+# admin keeps its own. Both are guarded by django-axes: after KAMENG_LOGIN_FAILURES
+# failed log-ins for one account, or from one address (two counts: guessing one
+# account's password from many addresses, or many accounts' from one), log-ins are
+# refused for KAMENG_LOGIN_LOCKOUT_MINUTES with a page in Chinese (429). A successful
+# log-in forgets that account's failures (kameng/console/guard.py).
+AUTHENTICATION_BACKENDS = [
+    "kameng.console.guard.LoginGuardBackend",  # axes: a locked-out log-in stops here
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:login"
+AXES_FAILURE_LIMIT = int(os.environ.get("KAMENG_LOGIN_FAILURES", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("KAMENG_LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_CLIENT_IP_CALLABLE = "kameng.clientip.client_ip"  # behind KAMENG_TRUSTED_PROXIES too
+AXES_HANDLER = "kameng.console.guard.LoginGuardHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kameng.console.guard.locked_out"
+# Operators' optional TOTP (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Kameng"
+# Password reset emails (the console's "忘记密码"): at most COUNT per SECONDS for one
+# email address asked about, and from one client address; over it nothing is sent.
+_reset_count, _reset_window = os.environ.get("KAMENG_CONSOLE_PASSWORD_RESETS", "5/3600").split("/")
+KAMENG_CONSOLE_PASSWORD_RESETS = (int(_reset_count), int(_reset_window))

@@ -8,6 +8,9 @@ admin.site.site_title = "Kameng"
 # The side navigation takes a quarter of a 1280 px screen from every list; the index page
 # and breadcrumbs already lead everywhere.
 admin.site.enable_nav_sidebar = False
+# admin.site is kameng.console.adminsite.OperatorAdminSite (INSTALLED_APPS): an operator
+# who set up TOTP in the console gives its code at the admin's log-in too, and a session
+# without it is not let in.
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("_style/", include("kameng.web")),  # the developers' style page, only with DEBUG
     path("captcha/", include("captcha.urls")),  # the checkout captcha's images
+    path("console/", include("kameng.console.urls")),  # distributors, suppliers, operator
     path("", include("kameng.storefront.urls")),
 ]
 

@@ -1,4 +1,5 @@
-"""The buyer's forms, and the one place a refusal becomes what the buyer reads.
+"""The buyer's forms, and which of their fields a refusal is about (kameng.refusals
+turns it into what the buyer reads).
 
 The forms only check shapes (a number is a number, a field is not too long); every
 rule (prices, stock, contacts, accounts, coupons, payment types) is the services'. A
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from kameng import refusals
 from kameng.errors import DomainError
 
 # The titles of every refusal a buyer can meet on these pages. The error classes keep
@@ -67,20 +69,10 @@ ERROR_FIELDS = {
 PASSWORD_LENGTHS = (4, 64)
 
 
-def refusal_text(exc: DomainError) -> str:
-    """What the buyer reads for a refusal: its title, in the active language."""
-    return gettext(exc.title)
-
-
-def refusal_status(exc: DomainError) -> int:
-    """The page's status for a refusal: 429 for limits (retry later), else 400."""
-    return 429 if exc.status == 429 else 400
-
-
 def add_refusal(form: forms.Form, exc: DomainError) -> None:
-    """Show a refusal on the form: beside its field when it is about one the form has."""
-    field = ERROR_FIELDS.get(exc.code)
-    form.add_error(field if field in form.fields else None, refusal_text(exc))
+    """Show a refusal on the form (kameng.refusals): beside its field when it is about
+    one the form has."""
+    refusals.add_refusal(form, exc, ERROR_FIELDS)
 
 
 def payment_choices(offered: list[tuple[str, str]]) -> list[tuple[str, str]]:

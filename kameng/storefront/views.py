@@ -1,6 +1,6 @@
 """The buyer's pages. Views translate: what the browser sent → a service call → a page
 or a redirect. Every price, amount and stock figure comes from the services; every
-refusal (DomainError) becomes a form message through kameng.storefront.forms.
+refusal (DomainError) becomes a form message through kameng.refusals.
 
 The buyer's own links (hand-off, result, confirm, complain) carry `?t=`, the order's
 access token (storefront.services.order_access_token): without the right one they are
@@ -39,6 +39,7 @@ from kameng.orders.models import Order
 from kameng.orders.states import AWAITING_PAYMENT, Status
 from kameng.payments import services as payments
 from kameng.payments.states import PaymentStatus
+from kameng.refusals import refusal_status, refusal_text
 from kameng.storefront import queries, services
 from kameng.storefront.forms import (
     CheckoutForm,
@@ -47,8 +48,6 @@ from kameng.storefront.forms import (
     PaymentTypeForm,
     add_refusal,
     payment_choices,
-    refusal_status,
-    refusal_text,
 )
 from kameng.storefront.models import Checkout, Storefront
 
