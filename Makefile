@@ -112,6 +112,8 @@ bench: install
 	$(BIN)/python benchmarks/direct_orders.py
 	$(BIN)/python benchmarks/api_orders.py
 	$(BIN)/python benchmarks/storefront.py
+	$(BIN)/python benchmarks/console_pages.py
+	$(BIN)/python benchmarks/console_pages.py --database-url postgres://postgres@127.0.0.1:5432/kameng_bench_console
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

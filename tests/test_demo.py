@@ -9,6 +9,7 @@ from kameng.catalog.models import Sku
 from kameng.ledger import services as ledger
 from kameng.orders import services as orders
 from kameng.payments.services import offered_types
+from kameng.reporting import dashboards
 from kameng.stock.models import Card
 from kameng.storefront.queries import get_storefront, platform_storefront
 from kameng.storefront.services import checkout, price
@@ -105,3 +106,31 @@ def test_the_demo_sells_on_storefronts_through_the_simulated_gateway(capsys, set
         coupon_code="NEW2",
     )
     assert order.amount == quoted.total == Decimal("48.00")
+
+
+def test_the_demo_has_a_log_in_for_every_console_and_work_in_its_queues(client, capsys):
+    call_command("seed_demo")
+    consoles = json.loads(capsys.readouterr().out)["consoles"]
+    people = [*consoles["distributors"], *consoles["suppliers"]]
+    landing = {"agent1": "/console/d/", "supplier1": "/console/s/", "applicant1": "/console/s/"}
+    for username in people:
+        client.logout()
+        response = client.post(
+            "/console/login/", {"username": username, "password": consoles["password"]}
+        )
+        assert response.status_code == 302, username
+        home = client.get(response["Location"], follow=True)
+        assert home.status_code == 200
+        if username in landing:
+            assert home.redirect_chain[-1][0] == landing[username]
+
+    # Two weeks of sales for the dashboards to draw, the operator's queues not empty.
+    agent1 = Agent.objects.get(user__username="agent1")
+    figures = dashboards.agent_dashboard(agent1)
+    assert figures.subtree_month.count + figures.own_month.count > 0
+    assert sum(1 for day in figures.daily if day.own.count or day.subtree.count) >= 7
+    queues = dashboards.operator_queues()
+    assert queues.applications == 1
+    assert queues.disputes == 1
+    assert queues.top_up_requests == 1 and queues.withdrawal_requests == 1
+    assert ledger.verify() == []

@@ -7,31 +7,48 @@ simulated 易支付 provider (`kameng sim-pay`, which `make demo` runs), a store
 every agent, the platform's own storefront (run by the house agent `kameng`, a level-1
 agent that buys nothing itself: what its shop earns above the level-1 price is the
 platform's), a coupon and a price tier to try.
+
+For the consoles: a log-in per role (distributors agent1–agent3, suppliers `supplier1`
+for 星辰卡业 and `supplier2` for 速充通讯, an applicant `applicant1` whose application
+waits in the operator's queue, the operator), two weeks of card sales so the dashboards
+have something to draw, and one of each request the operator's queues hold.
 """
 
+import io
 import json
+import random
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
+from PIL import Image
 
 from kameng import vault
+from kameng.agents import requests as agent_requests
 from kameng.agents import services as agents
 from kameng.agents.credentials import create_api_key
 from kameng.agents.models import Agent, ApiKey
 from kameng.catalog import services as catalog
 from kameng.catalog.models import Sku
 from kameng.errors import DomainError
+from kameng.ledger.models import Journal
+from kameng.orders import services as orders
+from kameng.orders.models import Order, OrderEvent
 from kameng.payments import services as payments
 from kameng.payments.simulator import DEFAULT_KEY as SIM_PAY_KEY
 from kameng.payments.simulator import DEFAULT_PID as SIM_PAY_PID
 from kameng.stock import services as stock
 from kameng.storefront import services as storefronts
 from kameng.suppliers import services as suppliers
+from kameng.suppliers.accounts import register_supplier_user
 from kameng.suppliers.models import Supplier
+from kameng.suppliers.onboarding import submit_application
 from kameng.upstream import services as upstream
 
 OPERATOR = ("operator", "kameng-demo")
@@ -41,6 +58,10 @@ AGENTS = [
     ("agent3", "agent2", "2000.00"),
 ]
 AGENT_PASSWORD = "kameng-demo"
+# Supplier people (username, supplier or None for an applicant), with AGENT_PASSWORD.
+SUPPLIER_PEOPLE = [("supplier1", "星辰卡业"), ("supplier2", "速充通讯"), ("applicant1", None)]
+# Card sales on each of the last HISTORY_DAYS days (fixed seed: the same demo every time).
+HISTORY_DAYS = 14
 LEVELS = [(1, "一级代理", "0.9500"), (2, "二级代理", "0.9700"), (3, "推广者", "0.9850")]
 CODES_PER_CARD_SKU = 150
 
@@ -93,6 +114,7 @@ def seed_demo() -> dict:
             **_demo_api_key(),
             "simulated_supplier": _simulator_in_use(),
             **_storefront_links(),
+            "consoles": _console_logins(),
         }
     with transaction.atomic():
         user_model = get_user_model()
@@ -144,6 +166,9 @@ def seed_demo() -> dict:
         api_key = create_api_key(by_name["agent3"], label=DEMO_KEY_LABEL)
         by_name[HOUSE_AGENT] = agents.create_agent(HOUSE_AGENT)  # no log-in: the operator runs it
         _seed_storefronts(by_name, card_skus)
+        _seed_console_people([card_supplier, direct_supplier])
+        _seed_history(by_name, card_skus)
+        _seed_requests(by_name)
     return {
         "seeded": True,
         "operator": {"username": OPERATOR[0], "password": OPERATOR[1]},
@@ -160,7 +185,88 @@ def seed_demo() -> dict:
             "catalog": str(sim_catalog_path()),
         },
         **_storefront_links(),
+        "consoles": _console_logins(),
     }
+
+
+def _console_logins() -> dict:
+    return {
+        "url": "/console/",
+        "distributors": [name for name, _, _ in AGENTS],
+        "suppliers": [name for name, _ in SUPPLIER_PEOPLE],
+        "operator": OPERATOR[0],
+        "password": AGENT_PASSWORD,
+    }
+
+
+def _seed_console_people(approved: list[Supplier]) -> None:
+    """A log-in for each supplier, and an applicant with its application waiting."""
+    by_name = {supplier.name: supplier for supplier in approved}
+    for username, supplier_name in SUPPLIER_PEOPLE:
+        account = register_supplier_user(
+            username,
+            AGENT_PASSWORD,
+            f"{username}@example.com",
+            supplier=by_name.get(supplier_name or ""),
+        )
+        if supplier_name is None:
+            licence = ContentFile(_png(), name="营业执照.png")
+            submit_application(
+                company_name="云端数卡（深圳）有限公司",
+                licence_number="91440300MA5DK8Q2X3",
+                contact_name="李经理",
+                contact_phone="13800138000",
+                contact_email=f"{username}@example.com",
+                documents=[licence],
+                goods_note="网易一卡通、Steam 充值卡，日供 5000 张",
+                applicant=account.user,
+            )
+
+
+def _seed_history(by_name: dict[str, Agent], card_skus: list[Sku]) -> None:
+    """Card sales over the last HISTORY_DAYS days, placed through place_order now and
+    then dated back (only this demo does that), most confirmed by their buyers so
+    their spreads are released; one disputed, for the operator's queue."""
+    rng = random.Random(2026)
+    buyers = [by_name["agent1"], by_name["agent2"], by_name["agent3"]]
+    for agent in buyers:  # what the two weeks cost, paid in before them
+        agents.top_up(agent, Decimal("3000.00"), reference=f"demo-history-{agent.user.username}")
+    cheap = [sku for sku in card_skus if sku.face_value <= 50]
+    now = timezone.now()
+    placed: list[Order] = []
+    for days_ago in range(HISTORY_DAYS - 1, -1, -1):
+        for n in range(rng.randint(3, 8) + (HISTORY_DAYS - days_ago) // 3):
+            order = orders.place_order(
+                agent=rng.choice(buyers),
+                sku_id=rng.choice(cheap).pk,
+                quantity=rng.choice((1, 1, 1, 2)),
+                out_trade_no=f"demo-{days_ago:02d}-{n:02d}",
+            ).order
+            if days_ago >= 2 and rng.random() < 0.85:
+                order = orders.confirm_receipt(order)
+            placed.append(order)
+            _date_back(order, now - timedelta(days=days_ago, minutes=rng.randint(0, 600)))
+    orders.open_dispute(placed[-1], "卡密提示已被使用")
+
+
+def _date_back(order: Order, when: object) -> None:
+    shift = when - order.created_at
+    moved = {
+        field: getattr(order, field) + shift
+        for field in ("created_at", "paid_at", "delivered_at", "confirm_deadline", "closed_at")
+        if getattr(order, field) is not None
+    }
+    Order.objects.filter(pk=order.pk).update(**moved)
+    for event in OrderEvent.objects.filter(order=order):
+        OrderEvent.objects.filter(pk=event.pk).update(at=event.at + shift)
+    for journal in Journal.objects.filter(reference=order.order_no):
+        Journal.objects.filter(pk=journal.pk).update(created_at=journal.created_at + shift)
+
+
+def _seed_requests(by_name: dict[str, Agent]) -> None:
+    """A top-up and a withdrawal waiting for the operator."""
+    agent_requests.request_top_up(by_name["agent2"], "500.00", "DEMO-BANK-20261201", "工行转账")
+    agent_requests.request_withdrawal(by_name["agent1"], "200.00", "支付宝 agent1@example.com")
 
 
 def _seed_storefronts(by_name: dict[str, Agent], card_skus: list[Sku]) -> None:
@@ -245,3 +351,11 @@ def _simulator_in_use() -> dict:
             f"--secret {SIM_MERCHANT[1]}"
         )
     return shown
+
+
+def _png() -> bytes:
+    """A small image for the applicant's licence document."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 40), (22, 119, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
