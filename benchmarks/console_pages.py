@@ -128,19 +128,32 @@ def detail_pages() -> dict[str, list[tuple[str, Callable[[], dict]]]]:
     """Pages below the menu worth timing: (URL name, its arguments from the demo)."""
 
     def order() -> dict:
-        found = _first("orders.Order", agent__user__username="agent1")
-        return {"order_no": found.order_no}
+        return {"order_no": _first("orders.Order", agent__user__username="agent1").order_no}
+
+    def batch() -> dict:
+        return {"pk": _first("stock.CardBatch", supplier__name="星辰卡业").pk}
 
     def application() -> dict:
         return {"pk": _first("suppliers.SupplierApplication").pk}
 
     def agent() -> dict:
-        return {"pk": _first("agents.Agent", user__username="agent2").pk}
+        return {"pk": _first("agents.Agent", user__username="agent1").pk}
+
+    def account() -> dict:
+        return {"pk": _first("agents.Agent", user__username="agent1").wallet_id}
+
+    def journal() -> dict:
+        return {"pk": _first("ledger.Journal").pk}
 
     return {
-        "distributor": [("console:d:order", order)],
-        "supplier": [],
-        "operator": [("console:o:application", application), ("console:o:agent", agent)],
+        "distributor": [("console:d:order", order), ("console:d:buy", dict)],
+        "supplier": [("console:s:batch", batch)],
+        "operator": [
+            ("console:o:application", application),
+            ("console:o:agent", agent),
+            ("console:o:account", account),
+            ("console:o:journal", journal),
+        ],
     }
 
 

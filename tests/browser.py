@@ -70,5 +70,9 @@ def screenshot(page, name: str) -> Path:
 
 
 def overflow_x(page) -> int:
-    """How many pixels the page is wider than its window (0: nothing to scroll sideways)."""
+    """How many pixels the page is wider than its window (0: nothing to scroll sideways).
+
+    Measured once the page has loaded: an element can be found while the page is still
+    arriving, before its stylesheet applies."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kameng import db
-from kameng.agents.models import Agent
+from kameng.agents.models import Agent, AgentLevel
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import (
     CURRENT_VERSION_SQL,
@@ -181,3 +181,73 @@ def _quote(sku: Sku, rows: list[tuple], retail: bool, version: str = "") -> Quot
 
 def _optional(value: object) -> Decimal | None:
     return None if value is None else db.db_money(value)
+
+
+# --- a price list (the distributor console's prices page) --------------------------------
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    """One SKU as an agent sees its prices: what it pays, what it set, what follows."""
+
+    sku: Sku
+    own_cost: Decimal  # what the agent pays per unit
+    sub_agent_price: Decimal | None  # what it set for its direct sub-agents (None: not set)
+    sub_agent_pays: Decimal | None  # what a direct sub-agent pays (None: none can exist)
+    retail_set: Decimal | None  # the shop price it set (None: face value)
+    retail_price: Decimal  # what its shop charges per unit
+
+
+_LIST_SQL = """
+    SELECT a.id, a.wallet_id, a.active, l.discount, p.sku_id, p.sub_agent_price, p.retail_price
+    FROM agents_agent a
+    LEFT JOIN agents_agentlevel l ON l.depth = a.depth
+    LEFT JOIN agents_agentprice p ON p.agent_id = a.id AND p.sku_id IN ({skus})
+    WHERE a.id IN ({ids})
+    ORDER BY a.depth
+"""
+
+
+def price_list(agent: Agent, skus: list[Sku], max_depth: int) -> list[PriceRow]:
+    """`agent`'s prices for many SKUs (a page of a list) in two queries, by the same
+    rules as `quote`: one query per SKU would not do for a list."""
+    if not skus:
+        return []
+
+    chain_ids = agent.chain_ids
+    sql = _LIST_SQL.format(
+        skus=", ".join(["%s"] * len(skus)), ids=", ".join(["%s"] * len(chain_ids))
+    )
+    agents: dict[int, tuple] = {}
+    set_prices: dict[tuple[int, int], tuple] = {}
+    for agent_id, wallet_id, active, discount, sku_id, sub, retail in db.fetch_all(
+        sql, [*(s.pk for s in skus), *chain_ids]
+    ):
+        agents.setdefault(agent_id, (agent_id, wallet_id, active, discount))
+        if sku_id is not None:
+            set_prices[(agent_id, sku_id)] = (sub, retail)
+    child_discount = None
+    if agent.depth < max_depth:
+        child_discount = (
+            AgentLevel.objects.filter(depth=agent.depth + 1).values_list("discount", flat=True)
+        ).first()
+    result = []
+    for sku in skus:
+        rows = [(*a, *set_prices.get((a[0], sku.pk), (None, None))) for a in agents.values()]
+        prices = _quote(sku, rows, retail=True)
+        own_sub, own_retail = set_prices.get((agent.pk, sku.pk), (None, None))
+        child_pays = None
+        if agent.depth < max_depth:
+            child = _quote(sku, [*rows, (0, 0, True, child_discount, None, None)], retail=False)
+            child_pays = child.links[-1].unit_price
+        result.append(
+            PriceRow(
+                sku,
+                prices.links[-1].unit_price,
+                _optional(own_sub),
+                child_pays,
+                _optional(own_retail),
+                prices.retail_price or sku.face_value,
+            )
+        )
+    return result

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from kameng.agents.models import (
@@ -27,10 +27,17 @@ from kameng.agents.models import (
     WithdrawalRequest,
 )
 from kameng.ledger.models import Entry
-from kameng.orders.models import Order
+from kameng.orders.models import Order, OrderEvent
+from kameng.orders.states import Status as OrderStatus
 from kameng.stock.models import Card, CardBatch
 from kameng.storefront.models import Coupon, PriceTier, Storefront
-from kameng.suppliers.models import Offer, Supplier
+from kameng.suppliers.models import (
+    ApplicationDocument,
+    Offer,
+    Supplier,
+    SupplierAccount,
+    SupplierApplication,
+)
 from kameng.topup.models import Attempt
 from kameng.webhooks.models import Delivery
 
@@ -146,3 +153,31 @@ def supplier_attempts(supplier: Supplier) -> QuerySet[Attempt]:
 def supplier_journal_lines(supplier: Supplier) -> QuerySet[Entry]:
     """Every posting on what the platform owes the supplier (settlements, payouts)."""
     return Entry.objects.filter(account_id=supplier.payable_id).select_related("journal")
+
+
+# --- supplier persons (applicants and approved) -------------------------------------
+
+
+def account_applications(account: SupplierAccount) -> QuerySet[SupplierApplication]:
+    """The applications the supplier person submitted from the console (its own, never
+    another company's, whoever approved them)."""
+    return SupplierApplication.objects.filter(applicant_id=account.user_id)
+
+
+def account_documents(account: SupplierAccount) -> QuerySet[ApplicationDocument]:
+    """The qualification documents of the person's own applications (served to it and to
+    operators, nobody else)."""
+    return ApplicationDocument.objects.filter(application__applicant_id=account.user_id)
+
+
+def supplier_complaints(supplier: Supplier) -> QuerySet[Order]:
+    """Orders with the supplier's goods that drew a complaint: disputed now, or refunded
+    after a dispute (as reporting.dashboards.supplier_quality counts them)."""
+    refunded_after_dispute = Q(status=OrderStatus.REFUNDED) & Exists(
+        OrderEvent.objects.filter(
+            order_id=OuterRef("pk"),
+            from_status=OrderStatus.DISPUTED,
+            to_status=OrderStatus.REFUNDED,
+        )
+    )
+    return supplier_orders(supplier).filter(Q(status=OrderStatus.DISPUTED) | refunded_after_dispute)

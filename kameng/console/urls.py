@@ -5,6 +5,7 @@ under /console/ is the console's 404."""
 from django.urls import include, path, re_path
 
 from kameng.console import views
+from kameng.console.distributor import views as distributor
 
 app_name = "console"
 
@@ -25,5 +26,6 @@ urlpatterns = [
     path("d/", include("kameng.console.distributor.urls")),
     path("s/", include("kameng.console.supplier.urls")),
     path("o/", include("kameng.console.operator.urls")),
+    path("join/<str:token>/", distributor.join, name="join"),
     re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),
 ]

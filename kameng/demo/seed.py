@@ -358,4 +358,3 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 40), (22, 119, 255)).save(buffer, format="PNG")
     return buffer.getvalue()
-

@@ -604,3 +604,25 @@ def _confirm_deadline(now: datetime) -> datetime:
 
 def _spreads_json(prices: Quote, quantity: int, amount: Decimal | None = None) -> list[list]:
     return [[account_id, str(earned)] for account_id, earned in prices.spreads(quantity, amount)]
+
+
+def supplier_reply(order: Order, *, supplier: str, text: str) -> OrderEvent:
+    """A supplier's answer to a complaint about its goods (what it checked, what it
+    found), kept in the order's history for the operator who decides the dispute.
+    Taken only while the order is disputed (IllegalTransition after the decision);
+    one line of at most 200 printable characters (InvalidInput)."""
+    text = require_printable(" ".join((text or "").split()), "reply", limit=200)
+    with transaction.atomic():
+        current = Order.objects.select_for_update().only("pk", "status").get(pk=order.pk)
+        if current.status != Status.DISPUTED:
+            raise IllegalTransition(
+                f"order {order.order_no} is {current.status}; a supplier replies only "
+                "while it is disputed"
+            )
+        return OrderEvent.objects.create(
+            order_id=current.pk,
+            from_status=current.status,
+            to_status=current.status,
+            note=f"供应商说明（{supplier}）：{text}"[:255],
+            at=timezone.now(),
+        )

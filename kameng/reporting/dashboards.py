@@ -588,3 +588,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def supplier_stock(supplier: Supplier) -> list[SkuStock]:
+    """The supplier's stock per SKU alone (its batches page): two queries, not the
+    whole dashboard's six."""
+    return _stock(supplier)

@@ -59,6 +59,7 @@ def test_the_walk_finds_the_pages_and_only_the_log_in_pages_are_public():
         "console:password_reset_confirm",
         "console:password_reset_complete",
         "console:unknown",
+        "console:join",
     } == PUBLIC
 
 
@@ -227,3 +228,84 @@ def test_the_menu_lists_the_pages_that_exist(distributor, operator):
     for items in nav.NAV.values():
         for item in items:
             assert item.url_name.startswith("console:")
+
+
+# --- every page with an id, given another principal's real object --------------------
+
+# Pages whose id names no principal's object: the catalogue is shared, every distributor
+# prices every SKU (its bounds are tested in tests/console/distributor/).
+NOT_OWNED = {"console:d:price"}
+
+
+def _others_objects(world) -> dict[str, tuple[dict, object]]:
+    """URL name → (kwargs naming another principal's object, that object). For the
+    distributor (agent2) they are its parent's (agent1: above it, never its own); for
+    the supplier, another supplier's or another applicant's."""
+    from kameng.agents import invites
+    from kameng.stock.models import CardBatch
+    from kameng.storefront import services as storefront
+
+    order = orders.place_order(
+        agent=world.a1, sku_id=world.sku.pk, quantity=1, out_trade_no="theirs"
+    ).order
+    invite = invites.create_invite(world.a1)
+    coupon = storefront.create_coupon(world.a1, code="THEIRS", kind="fixed", value="1")
+    tier = storefront.set_price_tier(world.a1, world.sku, min_quantity=3, unit_price="99")
+    key = create_api_key(world.a1).key
+
+    other = factories.supplier()
+    their_sku = factories.sku("20.00")
+    factories.stock(their_sku, other, 2, cost="15.00")
+    batch = CardBatch.objects.get(supplier=other)
+    complaint = orders.place_order(
+        agent=world.a3, sku_id=their_sku.pk, quantity=1, out_trade_no="their-goods"
+    ).order
+    complaint = orders.open_dispute(complaint, "坏卡")
+    document = factories.application(applicant=None).documents.get()
+    return {
+        "console:d:order": ({"order_no": order.order_no}, order),
+        "console:d:order_confirm": ({"order_no": order.order_no}, order),
+        "console:d:order_dispute": ({"order_no": order.order_no}, order),
+        "console:d:order_resend": ({"order_no": order.order_no}, order),
+        "console:d:invite_revoke": ({"pk": invite.pk}, invite),
+        "console:d:coupon_disable": ({"pk": coupon.pk}, coupon),
+        "console:d:tier_remove": ({"pk": tier.pk}, tier),
+        "console:d:api_key_revoke": ({"pk": key.pk}, key),
+        "console:s:application_document": ({"pk": document.pk}, document),
+        "console:s:batch": ({"pk": batch.pk}, batch),
+        "console:s:complaint": ({"order_no": complaint.order_no}, complaint),
+    }
+
+
+def _snapshot(obj) -> dict:
+    from django.forms.models import model_to_dict
+
+    obj = type(obj).objects.get(pk=obj.pk)  # still there
+    return {key: str(value) for key, value in model_to_dict(obj).items()}
+
+
+@pytest.mark.parametrize(("who", "namespace"), [("distributor", "d"), ("supplier_person", "s")])
+def test_every_page_with_an_id_is_404_for_another_principals_object(
+    client, request, world, who, namespace
+):
+    log_in(client, request.getfixturevalue(who))
+    theirs = _others_objects(world)
+    with_ids = {
+        name
+        for name, kwargs in GUARDED
+        if name.startswith(f"console:{namespace}:") and kwargs and name not in NOT_OWNED
+    }
+    assert with_ids and with_ids == {n for n in theirs if n.startswith(f"console:{namespace}:")}
+    for name in sorted(with_ids):
+        kwargs, obj = theirs[name]
+        before = _snapshot(obj)
+        url = reverse(name, kwargs=kwargs)
+        shown = client.get(url)
+        assert shown.status_code == 404 and "页面不存在" in shown.content.decode(), url
+        # A page that takes no POST says so (405) before it looks up any id.
+        posted = client.post(url, {"reason": "x", "text": "x", "sku": world.sku.pk})
+        assert posted.status_code in (404, 405), url
+        if posted.status_code == 405:
+            unknown = {key: SAMPLE_ARGS["IntConverter"] for key in kwargs}
+            assert client.post(reverse(name, kwargs=unknown)).status_code == 405, url
+        assert _snapshot(obj) == before, url

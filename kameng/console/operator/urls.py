@@ -10,5 +10,22 @@ app_name = "o"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("queues/", views.queues, name="queues"),
+    path("queues/applications/<int:pk>/", views.application, name="application"),
+    path("queues/disputes/<str:order_no>/", views.dispute, name="dispute"),
+    path("queues/topups/<int:pk>/", views.topup_request, name="topup"),
+    path("queues/withdrawals/<int:pk>/", views.withdrawal_request, name="withdrawal"),
+    path("queues/<slug:tab>/", views.queues, name="queue"),
+    path("agents/", views.agents, name="agents"),
+    path("agents/<int:pk>/", views.agent, name="agent"),
+    path("suppliers/", views.suppliers, name="suppliers"),
+    path("suppliers/<int:pk>/", views.supplier, name="supplier"),
+    path("ledger/", views.ledger_index, name="ledger"),
+    path("ledger/verify/", views.ledger_verify, name="ledger_verify"),
+    path("ledger/accounts/<int:pk>/", views.account, name="account"),
+    path("ledger/journals/<int:pk>/", views.journal, name="journal"),
+    path("payments/", views.payments_index, name="payments"),
+    path("payments/refunds/<int:pk>/retry/", views.refund_retry, name="refund_retry"),
+    path("payments/<str:order_no>/", views.payment, name="payment"),
     path("otp/", views.otp_settings, name="otp"),
 ]

@@ -10,4 +10,17 @@ app_name = "s"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("application/", views.application, name="application"),
+    path(
+        "application/documents/<int:pk>/",
+        views.application_document,
+        name="application_document",
+    ),
+    path("batches/", views.batches, name="batches"),
+    path("batches/<int:pk>/", views.batch, name="batch"),
+    path("connection/", views.connection, name="connection"),
+    path("connection/test/", views.connection_test, name="connection_test"),
+    path("statements/", views.statements, name="statements"),
+    path("complaints/", views.complaints, name="complaints"),
+    path("complaints/<str:order_no>/", views.complaint, name="complaint"),
 ]

@@ -1,0 +1,132 @@
+"""The operator console's forms: they check shapes (a choice, a reference, a reason
+typed); whether a decision is allowed is the services' to say (kameng.refusals shows
+their refusals on the form)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Refusals an operator can meet on these pages (kameng.errors titles; makemessages does
+# not read the classes, so they are marked here).
+OPERATOR_ERROR_TITLES = (
+    gettext_noop("操作未完成"),
+    gettext_noop("没有找到"),
+    gettext_noop("与当前状态冲突"),
+    gettext_noop("输入不符合要求"),
+    gettext_noop("此操作必须填写理由"),
+    gettext_noop("没有这份入驻申请"),
+    gettext_noop("供应商名称已被占用"),
+    gettext_noop("申请或供应商当前状态不适用此决定"),
+    gettext_noop("没有这条申请"),
+    gettext_noop("该申请已处理，不能再作其他决定"),
+    gettext_noop("该付款流水号已用于另一笔提现"),
+    gettext_noop("只有运营人员可以处理此申请"),
+    gettext_noop("没有这个订单"),
+    gettext_noop("订单当前状态不允许此操作"),
+    gettext_noop("余额不足"),
+    gettext_noop("该笔款项已经入账"),
+    gettext_noop("订单不在待支付状态"),
+    gettext_noop("没有这笔支付"),
+    gettext_noop("该订单已由另一笔交易支付"),
+    gettext_noop("该交易号已用于另一笔订单"),
+    gettext_noop("交易号格式不正确"),
+    gettext_noop("没有这笔退款"),
+    gettext_noop("只有失败的退款可以重试"),
+)
+
+REASON_MAX = 1000
+
+
+def _reason(label: object, *, required: bool, help_text: object = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=REASON_MAX,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写理由")},
+    )
+
+
+class ApplicationDecisionForm(forms.Form):
+    """Approve (a note is optional) or reject (the applicant reads why)."""
+
+    action = forms.ChoiceField(
+        label=_("决定"),
+        choices=[("approve", _("通过")), ("reject", _("驳回"))],
+        widget=forms.RadioSelect,
+    )
+    reason = _reason(_("审核意见"), required=False, help_text=_("驳回时必填，申请人会看到"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("驳回时必须填写理由"))
+        return data
+
+
+class DisputeDecisionForm(forms.Form):
+    """Uphold the complaint (refund the payer) or reject it (the sale stands)."""
+
+    action = forms.ChoiceField(
+        label=_("决定"),
+        choices=[("refund", _("支持投诉，退款")), ("reject", _("驳回投诉，交易成立"))],
+        widget=forms.RadioSelect,
+    )
+    note = _reason(_("处理说明"), required=False, help_text=_("驳回投诉时必填，记入订单历史"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("note") or "").strip():
+            self.add_error("note", _("驳回投诉时必须填写说明"))
+        return data
+
+
+class TopUpDecisionForm(forms.Form):
+    """Approve (credit the wallet) or reject with a reason."""
+
+    action = forms.ChoiceField(
+        label=_("决定"),
+        choices=[("approve", _("确认到账")), ("reject", _("驳回"))],
+        widget=forms.RadioSelect,
+    )
+    reason = _reason(_("驳回理由"), required=False, help_text=_("驳回时必填，代理会看到"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("驳回时必须填写理由"))
+        return data
+
+
+class WithdrawalPayForm(forms.Form):
+    """The bank transfer that paid the withdrawal."""
+
+    payout_reference = forms.CharField(
+        label=_("付款流水号"),
+        max_length=64,
+        help_text=_("银行或支付宝转账的流水号，用于对账"),
+        error_messages={"required": _("请填写付款流水号")},
+    )
+
+
+class RejectForm(forms.Form):
+    """A rejection: the person reads why."""
+
+    reason = _reason(_("驳回理由"), required=True, help_text=_("代理会看到这段说明"))
+
+
+class ConfirmPaymentForm(forms.Form):
+    """确认收款: the trade seen in the gateway's console, and what was checked."""
+
+    trade_no = forms.CharField(
+        label=_("网关交易号"),
+        max_length=64,
+        help_text=_("在支付网关后台查到的这笔付款的交易号"),
+        error_messages={"required": _("请填写网关交易号")},
+    )
+    reason = _reason(_("理由"), required=True, help_text=_("你核对了什么（网关后台、银行流水）"))
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("订单号或交易号"), max_length=64, required=False)

@@ -1,0 +1,117 @@
+"""The operator's console in a real browser, on a phone (390 px) and at a desk (1280 px):
+the dashboard's charts are drawn; from the queues the operator approves a supplier's
+application and pays a withdrawal an agent asked for; every main page fits the window.
+Screenshots: console-operator-<page>-<phone|desk>.png."""
+
+import pytest
+
+from kameng.agents.models import WithdrawalRequest
+from kameng.suppliers.models import Supplier, SupplierApplication
+from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
+
+
+def _size(page) -> str:
+    return "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
+
+
+def _log_in(page, live_server, person) -> None:
+    page.goto(f"{live_server.url}/console/login/")
+    page.fill("#id_username", person.username)
+    page.fill("#id_password", person.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/console/o/")
+
+
+def _show(page, live_server, path: str, name: str) -> None:
+    """Open a page, check it fits the window, keep its picture."""
+    page.goto(f"{live_server.url}{path}")
+    page.wait_for_load_state("networkidle")
+    assert overflow_x(page) == 0, path
+    screenshot(page, f"console-operator-{name}-{_size(page)}")
+
+
+@pytest.mark.parametrize("page", SIZES, indirect=True)
+def test_the_dashboard_draws_its_charts(page, live_server, operator, waiting):
+    _log_in(page, live_server, operator)
+    page.wait_for_selector("#gmv-chart [data-chart-ready='1']")
+    page.wait_for_selector("#status-chart [data-chart-ready='1']")
+    assert page.locator(".op-stat__value").first.inner_text() == "1"
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-home-{_size(page)}")
+
+
+@pytest.mark.parametrize("page", SIZES, indirect=True)
+def test_the_operator_approves_an_application_and_pays_a_withdrawal(
+    page, live_server, operator, waiting
+):
+    name = _size(page)
+    _log_in(page, live_server, operator)
+    for tab in ("disputes", "topups", "withdrawals", "risk"):
+        _show(page, live_server, f"/console/o/queues/{tab}/", f"queues-{tab}")
+        if tab != "risk":
+            assert page.locator("tbody tr").count() == 1
+
+    # The application, from the queue.
+    _show(page, live_server, "/console/o/queues/", "queues-applications")
+    page.click("tbody >> text=审核")
+    page.wait_for_url(f"**/queues/applications/{waiting.application.pk}/")
+    assert page.locator("text=营业执照.pdf").is_visible()
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-application-{name}")
+    page.check("input[name=action][value=approve]")
+    page.click("text=提交审核结果")
+    page.wait_for_selector(".alert--success")
+    assert "已通过 上游科技有限公司 的入驻申请" in page.locator(".alert--success").inner_text()
+    assert SupplierApplication.objects.get().status == "approved"
+    assert Supplier.objects.filter(name="上游科技有限公司").exists()
+
+    # The withdrawal, from the queue.
+    page.goto(f"{live_server.url}/console/o/queues/withdrawals/")
+    page.click("tbody >> text=处理")
+    page.wait_for_url(f"**/queues/withdrawals/{waiting.withdrawal.pk}/")
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-withdrawal-{name}")
+    page.fill("#id_payout_reference", "ICBC-20261207-0001")
+    page.click("text=确认已付款")
+    page.wait_for_selector(".alert--success")
+    assert overflow_x(page) == 0
+    paid = WithdrawalRequest.objects.get()
+    assert (paid.status, paid.payout_reference, paid.decided_by_id) == (
+        "paid",
+        "ICBC-20261207-0001",
+        operator.user.pk,
+    )
+    assert page.locator(".badge", has_text="已付款").first.is_visible()
+
+
+@pytest.mark.parametrize("page", SIZES, indirect=True)
+def test_the_main_pages_fit_the_window(page, live_server, operator, world, waiting, payment_case):
+    _log_in(page, live_server, operator)
+    _show(page, live_server, "/console/o/agents/", "agents")
+    page.click(".table >> text=agent1")
+    page.wait_for_url(f"**/agents/{world.a1.pk}/")
+    assert page.locator("tbody tr").first.inner_text().startswith("agent2")
+    _show(page, live_server, f"/console/o/agents/{world.a2.pk}/", "agent")
+    assert page.locator(".crumbs").inner_text().count("agent1") == 1
+    _show(page, live_server, "/console/o/suppliers/", "suppliers")
+    _show(page, live_server, f"/console/o/suppliers/{world.supplier.pk}/", "supplier")
+    _show(page, live_server, "/console/o/ledger/", "ledger")
+    page.click("text=核对账本")
+    page.wait_for_selector("#verify-result")
+    assert "账本平衡" in page.locator("#verify-result").inner_text()
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-ledger-verified-{_size(page)}")
+    _show(page, live_server, f"/console/o/ledger/accounts/{world.a2.wallet_id}/", "account")
+    _show(page, live_server, "/console/o/payments/", "payments")
+    assert page.locator("tbody tr").count() == 1
+    _show(page, live_server, "/console/o/payments/?tab=failed", "payments-failed")
+    _show(
+        page,
+        live_server,
+        f"/console/o/payments/{payment_case.refunded.order.order_no}/",
+        "payment",
+    )
