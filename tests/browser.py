@@ -6,6 +6,7 @@ var/test/screenshots so a person can look at what the tests saw."""
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -21,6 +22,8 @@ FLAGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# `@pytest.mark.parametrize("page", SIZES, indirect=True)`: a test on a phone and a desk.
+SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,30 @@ def page(browser, request) -> Iterator[object]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+def size_name(page) -> str:
+    """ "phone" or "desk": the page's viewport, for screenshot names."""
+    return "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
+
+
+@pytest.fixture
+def blocked(page, live_server) -> list[str]:
+    """Every request for anything but the live server is refused and recorded (pages
+    must work offline: no CDN, no web font, no image service)."""
+    here = urlsplit(live_server.url).netloc
+    refused: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if urlsplit(url).netloc == here:
+            request_route.continue_()
+        else:
+            refused.append(url)
+            request_route.abort()
+
+    page.context.route("**/*", route)
+    return refused
 
 
 def screenshot(page, name: str) -> Path:

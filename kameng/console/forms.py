@@ -74,3 +74,19 @@ class AdminLoginForm(AdminAuthenticationForm):
             raise forms.ValidationError(why, code="otp_invalid")
         user.otp_device = device  # django-otp keeps it in the session at login
         return cleaned
+
+
+class DateRangeForm(forms.Form):
+    """From and to (inclusive), as the browser's date pickers give them (GET): the
+    statements' periods and the orders' filter."""
+
+    start = forms.DateField(
+        label=_("开始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=_("结束日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

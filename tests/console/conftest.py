@@ -99,6 +99,16 @@ def log_in(client, person: Person, *, ip: str | None = None, next_url: str = "")
     return client.post("/console/login/", data, REMOTE_ADDR=ip or fresh_ip())
 
 
+def log_in_page(page, live_server, *, person: Person, lands: str = "") -> None:
+    """The log-in page in a real browser; waits until it lands on `lands` when given."""
+    page.goto(f"{live_server.url}/console/login/")
+    page.fill("#id_username", person.username)
+    page.fill("#id_password", person.password)
+    page.click("button[type=submit]")
+    if lands:
+        page.wait_for_url(f"{live_server.url}{lands}")
+
+
 def path_of(response) -> str:
     return urlsplit(response["Location"]).path
 

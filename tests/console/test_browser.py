@@ -2,46 +2,17 @@
 land in the console, the menu at the side (desk) or behind 菜单 (phone), nothing
 scrolls sideways, and no request leaves this machine. Screenshots: console-*.png."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
-from tests.console.conftest import code, next_window
+from tests.browser import PHONE, SIZES, overflow_x, screenshot
+from tests.console.conftest import code, log_in_page, next_window
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
-
-
-@pytest.fixture
-def blocked(page, live_server) -> list[str]:
-    """Every request for anything but the live server is refused and recorded."""
-    here = urlsplit(live_server.url).netloc
-    refused: list[str] = []
-
-    def route(request_route) -> None:
-        url = request_route.request.url
-        if urlsplit(url).netloc == here:
-            request_route.continue_()
-        else:
-            refused.append(url)
-            request_route.abort()
-
-    page.context.route("**/*", route)
-    return refused
 
 
 def _visible(page, selector: str) -> bool:
     return page.locator(selector).first.is_visible()
-
-
-def _log_in(page, live_server, person) -> None:
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", person.username)
-    page.fill("#id_password", person.password)
-    page.click("button[type=submit]")
 
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
@@ -94,7 +65,7 @@ def test_a_distributor_logs_in_on_a_phone_and_at_a_desk(
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_an_operator_sets_up_two_step_verification(page, live_server, blocked, operator):
     name = "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
-    _log_in(page, live_server, operator)
+    log_in_page(page, live_server, person=operator)
     page.wait_for_url(f"{live_server.url}/console/o/")
     assert overflow_x(page) == 0
     screenshot(page, f"console-operator-{name}")
@@ -112,7 +83,7 @@ def test_an_operator_sets_up_two_step_verification(page, live_server, blocked, o
 
     # Next time: the code after the password.
     page.context.clear_cookies()
-    _log_in(page, live_server, operator)
+    log_in_page(page, live_server, person=operator)
     page.wait_for_url(f"{live_server.url}/console/login/code/")
     assert overflow_x(page) == 0
     screenshot(page, f"console-login-code-{name}")

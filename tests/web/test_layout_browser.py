@@ -2,35 +2,12 @@
 a desk (1280 px) see it: nothing scrolls sideways, the grid has 2 or 4 columns, touch
 targets are large, copy buttons copy, and no request leaves this machine."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.conf import settings
 
-from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
+from tests.browser import PHONE, SIZES, overflow_x, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
-
-
-@pytest.fixture
-def blocked(page, live_server) -> list[str]:
-    """Every request for anything but the live server is refused and recorded (pages
-    must work offline: no CDN, no web font, no image service)."""
-    here = urlsplit(live_server.url).netloc
-    refused: list[str] = []
-
-    def route(request_route) -> None:
-        url = request_route.request.url
-        if urlsplit(url).netloc == here:
-            request_route.continue_()
-        else:
-            refused.append(url)
-            request_route.abort()
-
-    page.context.route("**/*", route)
-    return refused
 
 
 def _open(page, live_server, *, language: str = "") -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kameng.catalog.models import Sku
+from kameng.console.forms import DateRangeForm
 from kameng.storefront.models import Coupon
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
@@ -32,23 +33,13 @@ class SkuChoiceField(forms.ModelChoiceField):
         return _sku_label(obj)
 
 
-class OrderFilterForm(forms.Form):
+class OrderFilterForm(DateRangeForm):
     """The orders list's search (GET): a bad value is ignored, not an error page."""
 
     q = forms.CharField(label=_("订单号 / 外部订单号"), required=False, max_length=64)
     status = forms.ChoiceField(label=_("状态"), required=False)
     sku = SkuChoiceField(
         label=_("商品"), required=False, queryset=Sku.objects.none(), empty_label=_("全部")
-    )
-    start = forms.DateField(
-        label=_("开始日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label=_("结束日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, skus, status_labels, **kwargs) -> None:
@@ -145,19 +136,8 @@ class WithdrawalForm(forms.Form):
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(DateRangeForm):
     """The statement's dates (GET); the last 30 days when none or bad ones are given."""
-
-    start = forms.DateField(
-        label=_("开始日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label=_("结束日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
 
     def period(self) -> tuple[date, date]:
         today = timezone.localdate()

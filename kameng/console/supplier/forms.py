@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kameng.catalog.models import Product, Sku
+from kameng.console.forms import DateRangeForm
 from kameng.errors import InvalidInput
 from kameng.outbound import check_callback_url
 from kameng.stock.services import decode_card_file
@@ -254,19 +255,8 @@ class ConnectionForm(forms.Form):
         return data
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(DateRangeForm):
     """A statement's days, from and to (inclusive); this month so far when not given."""
-
-    start = forms.DateField(
-        label=_("开始日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label=_("结束日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -8,35 +8,21 @@ import pytest
 from kameng.agents.models import Agent
 from kameng.agents.pricing import quote
 from kameng.orders import services as orders
-from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
-from tests.console.conftest import PASSWORD
+from tests.browser import SIZES, overflow_x, screenshot, size_name
+from tests.console.conftest import PASSWORD, log_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
-
-
-def _size(page) -> str:
-    return "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
-
-
-def _log_in(page, live_server, person) -> None:
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", person.username)
-    page.fill("#id_password", person.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/console/d/")
 
 
 def _look(page, name: str) -> None:
     """No sideways scroll, then a screenshot for a person to look at."""
     assert overflow_x(page) == 0, name
-    screenshot(page, f"console-distributor-{name}-{_size(page)}")
+    screenshot(page, f"console-distributor-{name}-{size_name(page)}")
 
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_an_invited_newcomer_joins_and_is_priced(page, browser, live_server, distributor, world):
-    _log_in(page, live_server, distributor)
+    log_in_page(page, live_server, lands="/console/d/", person=distributor)
     page.goto(f"{live_server.url}/console/d/agents/")
     page.fill("#id_label", "小李")
     page.click("text=生成邀请链接")
@@ -51,7 +37,7 @@ def test_an_invited_newcomer_joins_and_is_priced(page, browser, live_server, dis
     newcomer.goto(link)
     assert "agent2" in newcomer.locator("main").inner_text()
     assert overflow_x(newcomer) == 0
-    screenshot(newcomer, f"console-distributor-join-{_size(page)}")
+    screenshot(newcomer, f"console-distributor-join-{size_name(page)}")
     newcomer.fill("#id_username", "xiaoli")
     newcomer.fill("#id_password", PASSWORD)
     newcomer.fill("#id_password2", PASSWORD)
@@ -80,7 +66,7 @@ def test_an_invited_newcomer_joins_and_is_priced(page, browser, live_server, dis
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_an_api_keys_secret_is_seen_once(page, live_server, distributor, world):
-    _log_in(page, live_server, distributor)
+    log_in_page(page, live_server, lands="/console/d/", person=distributor)
     page.goto(f"{live_server.url}/console/d/api/")
     page.fill("#id_label", "ERP")
     page.click("text=创建密钥")
@@ -100,7 +86,7 @@ def test_an_api_keys_secret_is_seen_once(page, live_server, distributor, world):
 def test_the_dashboard_and_the_main_pages(page, live_server, distributor, world):
     mine = orders.place_order(agent=world.a2, sku_id=world.sku.pk, quantity=2, out_trade_no="b1")
     orders.place_order(agent=world.a3, sku_id=world.sku.pk, quantity=1, out_trade_no="b2")
-    _log_in(page, live_server, distributor)
+    log_in_page(page, live_server, lands="/console/d/", person=distributor)
     page.wait_for_selector("#sales-by-day [data-chart-ready='1']")
     page.wait_for_selector("#sales-by-product [data-chart-ready='1']")
     _look(page, "dashboard")

@@ -7,23 +7,10 @@ import pytest
 
 from kameng.agents.models import WithdrawalRequest
 from kameng.suppliers.models import Supplier, SupplierApplication
-from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
+from tests.browser import SIZES, overflow_x, screenshot, size_name
+from tests.console.conftest import log_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
-
-
-def _size(page) -> str:
-    return "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
-
-
-def _log_in(page, live_server, person) -> None:
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", person.username)
-    page.fill("#id_password", person.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/console/o/")
 
 
 def _show(page, live_server, path: str, name: str) -> None:
@@ -31,25 +18,25 @@ def _show(page, live_server, path: str, name: str) -> None:
     page.goto(f"{live_server.url}{path}")
     page.wait_for_load_state("networkidle")
     assert overflow_x(page) == 0, path
-    screenshot(page, f"console-operator-{name}-{_size(page)}")
+    screenshot(page, f"console-operator-{name}-{size_name(page)}")
 
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_the_dashboard_draws_its_charts(page, live_server, operator, waiting):
-    _log_in(page, live_server, operator)
+    log_in_page(page, live_server, lands="/console/o/", person=operator)
     page.wait_for_selector("#gmv-chart [data-chart-ready='1']")
     page.wait_for_selector("#status-chart [data-chart-ready='1']")
     assert page.locator(".op-stat__value").first.inner_text() == "1"
     assert overflow_x(page) == 0
-    screenshot(page, f"console-operator-home-{_size(page)}")
+    screenshot(page, f"console-operator-home-{size_name(page)}")
 
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_the_operator_approves_an_application_and_pays_a_withdrawal(
     page, live_server, operator, waiting
 ):
-    name = _size(page)
-    _log_in(page, live_server, operator)
+    name = size_name(page)
+    log_in_page(page, live_server, lands="/console/o/", person=operator)
     for tab in ("disputes", "topups", "withdrawals", "risk"):
         _show(page, live_server, f"/console/o/queues/{tab}/", f"queues-{tab}")
         if tab != "risk":
@@ -90,7 +77,7 @@ def test_the_operator_approves_an_application_and_pays_a_withdrawal(
 
 @pytest.mark.parametrize("page", SIZES, indirect=True)
 def test_the_main_pages_fit_the_window(page, live_server, operator, world, waiting, payment_case):
-    _log_in(page, live_server, operator)
+    log_in_page(page, live_server, lands="/console/o/", person=operator)
     _show(page, live_server, "/console/o/agents/", "agents")
     page.click(".table >> text=agent1")
     page.wait_for_url(f"**/agents/{world.a1.pk}/")
@@ -104,7 +91,7 @@ def test_the_main_pages_fit_the_window(page, live_server, operator, world, waiti
     page.wait_for_selector("#verify-result")
     assert "账本平衡" in page.locator("#verify-result").inner_text()
     assert overflow_x(page) == 0
-    screenshot(page, f"console-operator-ledger-verified-{_size(page)}")
+    screenshot(page, f"console-operator-ledger-verified-{size_name(page)}")
     _show(page, live_server, f"/console/o/ledger/accounts/{world.a2.wallet_id}/", "account")
     _show(page, live_server, "/console/o/payments/", "payments")
     assert page.locator("tbody tr").count() == 1

@@ -5,7 +5,6 @@ machine. Screenshots: console-supplier-*.png."""
 
 from collections.abc import Iterator
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,29 +17,10 @@ from kameng.suppliers.payouts import pay_out
 from kameng.upstream import services as upstream
 from kameng.upstream.simulator import SimConfig, SimProduct, SimulatedSupplier
 from tests import factories
-from tests.browser import DESKTOP, PHONE, overflow_x, screenshot
+from tests.browser import SIZES, overflow_x, screenshot, size_name
+from tests.console.conftest import log_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desk")]
-
-
-@pytest.fixture
-def blocked(page, live_server) -> list[str]:
-    """Every request for anything but the live server is refused and recorded."""
-    here = urlsplit(live_server.url).netloc
-    refused: list[str] = []
-
-    def route(request_route) -> None:
-        url = request_route.request.url
-        if urlsplit(url).netloc == here:
-            request_route.continue_()
-        else:
-            refused.append(url)
-            request_route.abort()
-
-    page.context.route("**/*", route)
-    return refused
 
 
 @pytest.fixture
@@ -48,18 +28,6 @@ def sim() -> Iterator[SimulatedSupplier]:
     products = {"QB-10": SimProduct(Decimal("9.30"), stock=120)}
     with SimulatedSupplier(SimConfig(products=products)) as running:
         yield running
-
-
-def _name(page) -> str:
-    return "phone" if page.viewport_size["width"] == PHONE["width"] else "desk"
-
-
-def _log_in(page, live_server, person) -> None:
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", person.username)
-    page.fill("#id_password", person.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/console/s/")
 
 
 def _settled_sales(world) -> None:
@@ -80,9 +48,9 @@ def _settled_sales(world) -> None:
 def test_a_supplier_uploads_a_batch_with_duplicates_and_reads_the_report(
     page, live_server, blocked, supplier_person, world, sim
 ):
-    name = _name(page)
+    name = size_name(page)
     _settled_sales(world)
-    _log_in(page, live_server, supplier_person)
+    log_in_page(page, live_server, lands="/console/s/", person=supplier_person)
     page.wait_for_selector("[data-chart-ready='1']")
     assert page.locator("h1").inner_text() == "概览"
     assert overflow_x(page) == 0
@@ -155,13 +123,13 @@ def test_a_supplier_uploads_a_batch_with_duplicates_and_reads_the_report(
 def test_an_applicant_submits_an_application_with_a_document(
     page, live_server, blocked, applicant, tmp_path
 ):
-    name = _name(page)
+    name = size_name(page)
     product = catalog.create_product("游戏点卡", "网易一卡通")
     licence = factories.licence_number()
     document = tmp_path / "营业执照.pdf"
     document.write_bytes(factories.PDF_BYTES)
 
-    _log_in(page, live_server, applicant)
+    log_in_page(page, live_server, lands="/console/s/", person=applicant)
     assert "资质审核尚未通过" in page.content()
     page.click(".empty a.btn")
     page.wait_for_url(f"{live_server.url}/console/s/application/")
