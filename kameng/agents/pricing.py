@@ -159,6 +159,15 @@ def forget_quotes() -> None:
     _cached.clear()
 
 
+def is_cached(agent: Agent, sku_id: int, *, retail: bool = False) -> bool:
+    return (agent.pk, sku_id, retail) in _cached
+
+
+def forget_quote(agent: Agent, sku_id: int, *, retail: bool = False) -> None:
+    """Drop one cached quote: a refusal judged on it is judged again on a fresh one."""
+    _cached.pop((agent.pk, sku_id, retail), None)
+
+
 def _quote(sku: Sku, rows: list[tuple], retail: bool, version: str = "") -> Quote:
     links: list[ChainLink] = []
     set_by_parent: Decimal | None = None  # the sub-agent price the previous agent chose

@@ -19,7 +19,15 @@ from django.utils import timezone
 from kameng import db, vault
 from kameng.agents.errors import AgentInactive
 from kameng.agents.models import Agent
-from kameng.agents.pricing import Quote, StaleQuote, check_version, forget_quotes, sale_quote
+from kameng.agents.pricing import (
+    Quote,
+    StaleQuote,
+    check_version,
+    forget_quote,
+    forget_quotes,
+    is_cached,
+    sale_quote,
+)
 from kameng.catalog.errors import OutOfStock
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import CURRENT_VERSION_SQL
@@ -88,7 +96,9 @@ def place_order(
                 request_hash,
                 recharge_account,
                 callback=(callback_url, api_key_id),
-            )
+            ),
+            agent,
+            sku_id,
         )
         return Placed(order, created=True)
     except (IntegrityError, DomainError):
@@ -219,7 +229,7 @@ def create_storefront_order(
         return order
 
     try:
-        order = _priced_afresh_when_stale(create)
+        order = _priced_afresh_when_stale(create, seller, sku_id, retail=True)
     except IntegrityError:
         existing = _existing_order(seller, out_trade_no, request_hash)
         if existing is None:
@@ -490,15 +500,26 @@ def _transition(order: Order, target: str, now: datetime, *, note: str = "", **f
     consequences.status_changed(order, current, now)  # webhooks, ...: the list is there
 
 
-def _priced_afresh_when_stale(buy: Callable[[], Order]) -> Order:
+def _priced_afresh_when_stale(
+    buy: Callable[[], Order], agent: Agent, sku_id: int, *, retail: bool = False
+) -> Order:
     """Run `buy` (which prices the order with `sale_quote` and inserts it); if the
     quote was stale (a price changed since this process cached it), its transaction
-    has rolled back: forget the cached quotes and buy again, priced afresh."""
+    has rolled back: forget the cached quotes and buy again, priced afresh.
+
+    A refusal judged on a cached quote before the transaction could check its version
+    (the SKU's kind for a recharge account, a price for a supplier's cost) is judged
+    once more on a fresh quote: the SKU may have changed since it was cached."""
     for _ in range(2):
+        cached = is_cached(agent, sku_id, retail=retail)
         try:
             return buy()
         except StaleQuote:
             forget_quotes()
+        except DomainError:
+            if not cached:
+                raise
+            forget_quote(agent, sku_id, retail=retail)
     return buy()  # priced straight from the database twice and still raced: rare
 
 

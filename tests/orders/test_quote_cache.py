@@ -12,6 +12,8 @@ from kameng.agents.models import Agent, AgentLevel, AgentPrice
 from kameng.catalog.errors import SkuNotSellable
 from kameng.catalog.models import Product, QuoteVersion, Sku
 from kameng.orders import services as orders
+from kameng.orders.errors import InvalidRechargeAccount
+from kameng.orders.models import Order
 from tests import factories
 from tests.orders.helpers import assert_books_sound
 
@@ -93,3 +95,40 @@ def test_a_cached_quote_is_used_while_nothing_changed(world):
     assert pricing.sale_quote(world.a3, world.sku.pk) is cached
     assert _buy(world, "Q-2").amount == Decimal("98.50")
     assert pricing.sale_quote(world.a3, world.sku.pk) is cached
+
+
+def test_a_sku_turned_direct_takes_a_recharge_account_though_cached_as_a_card(world):
+    """A refusal judged on the cached SKU (a card takes no account) is judged again on
+    the database's: the SKU is a direct top-up now."""
+    from kameng.suppliers import services as suppliers
+    from kameng.upstream import services as upstream
+
+    _buy(world, "Q-1")  # the card SKU is cached
+    Sku.objects.filter(pk=world.sku.pk).update(kind=Sku.Kind.DIRECT)
+    source = factories.supplier()
+    upstream.configure_api(
+        source, adapter="kameng-http", base_url="http://127.0.0.1:9", merchant_id="m", secret="s"
+    )
+    suppliers.set_offer(source, world.sku, Decimal("90.00"), remote_sku="P")
+    placed = orders.place_order(
+        agent=world.a3,
+        sku_id=world.sku.pk,
+        quantity=1,
+        out_trade_no="Q-2",
+        recharge_account="13800138000",
+    )
+    assert placed.created and placed.order.recharge_account == "13800138000"
+    assert placed.order.status in ("delivering", "delivered", "refunded")
+
+
+def test_a_refusal_on_a_fresh_quote_stands(world):
+    _buy(world, "Q-1")
+    with pytest.raises(InvalidRechargeAccount):
+        orders.place_order(
+            agent=world.a3,
+            sku_id=world.sku.pk,
+            quantity=1,
+            out_trade_no="Q-2",
+            recharge_account="13800138000",
+        )
+    assert not Order.objects.filter(out_trade_no="Q-2").exists()
