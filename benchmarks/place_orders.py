@@ -4,18 +4,21 @@
         [--database-url postgres://postgres@127.0.0.1:5432/kameng_bench]
 
 The database named in --database-url is DROPPED and recreated (its name must contain
-"bench"), migrated and seeded through the service layer. Then two timed phases run with
+"bench"), migrated and seeded through the service layer. Then three timed phases run with
 the same N client processes, each buying one code at a time for its own buyer agent
 (depth 3, so the price carries two agents' spreads):
 
-  A. service layer: `kameng.orders.services.place_order`, exactly as the CLI calls it;
+  A. service layer: `kameng.orders.services.place_order`, exactly as the CLI calls it
+     (each order scored by risk control first, as every order is);
+  A0. the same with risk control's scoring off (KAMENG_RISK_ENABLED): what scoring
+     every order costs is A against A0 (risk control's budget: within 10%);
   B. raw SQL: one psycopg transaction per order doing the least work that leaves the
      same money and stock rows behind (card taken, order, journal, two entries, both
      balances; the escrow account place_order would choose for the order number). It
      skips what place_order also does: the SKU/price read before the transaction
      (agents.pricing.sale_quote) and the 3 orders_orderevent rows.
 
-The two phases alternate, A B A B ..., for --rounds rounds: a shared machine's speed
+The phases alternate, A A0 B A A0 B ..., for --rounds rounds: a shared machine's speed
 drifts by ±20% over a minute (other tenants, autovacuum), and alternating puts each
 phase under the same drift. Each round prints its own ratio; the result is the median
 round's.
@@ -194,6 +197,14 @@ def raw_client(client, world, conninfo, barrier, seconds, results) -> None:
 # --- report -------------------------------------------------------------------------------
 
 
+def service_client_without_risk(client, world, barrier, seconds, results) -> None:
+    """Phase A0: phase A's client with risk control's scoring off in this process."""
+    from django.conf import settings
+
+    settings.KAMENG_RISK_ENABLED = False
+    service_client(client, world, barrier, seconds, results)
+
+
 def print_table(rounds: list[list[PhaseSummary]], clients: int, seconds: float) -> None:
     print(f"\nplace_order benchmark: {clients} client(s), {seconds:g} s per phase, PostgreSQL")
     header = f"{'round':<7}{'phase':<13}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
@@ -206,10 +217,16 @@ def print_table(rounds: list[list[PhaseSummary]], clients: int, seconds: float) 
                 f"{p.p99_ms:>10.2f}{p.count:>9}  {errors}"
             )
         print(f"{number:<7}service/raw {ratio(phases):>10.1%}")
+        print(f"{number:<7}risk on/off {risk_ratio(phases):>10.1%}")
     middle = sorted(rounds, key=ratio)[len(rounds) // 2]
     print(
         f"service/raw throughput: {ratio(middle):.1%} (median of {len(rounds)} rounds:"
-        f" service {middle[0].per_second:.1f}, raw {middle[1].per_second:.1f} orders/s)"
+        f" service {middle[0].per_second:.1f}, raw {middle[2].per_second:.1f} orders/s)"
+    )
+    middle = sorted(rounds, key=risk_ratio)[len(rounds) // 2]
+    print(
+        f"scoring on/off throughput: {risk_ratio(middle):.1%} (median of {len(rounds)} rounds:"
+        f" scoring on {middle[0].per_second:.1f}, off {middle[1].per_second:.1f} orders/s)"
     )
     for phases in rounds:
         for p in phases:
@@ -220,8 +237,13 @@ def print_table(rounds: list[list[PhaseSummary]], clients: int, seconds: float) 
 
 
 def ratio(phases: list[PhaseSummary]) -> float:
-    service, raw = phases
+    service, _, raw = phases
     return service.per_second / raw.per_second if raw.per_second else 0.0
+
+
+def risk_ratio(phases: list[PhaseSummary]) -> float:
+    scored, unscored, _ = phases
+    return scored.per_second / unscored.per_second if unscored.per_second else 0.0
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -249,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "A service",
                 service_client,
+                lambda barrier, results: (world, barrier, args.seconds, results),
+            ),
+            (
+                "A0 no risk",
+                service_client_without_risk,
                 lambda barrier, results: (world, barrier, args.seconds, results),
             ),
             (

@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "kameng",  # platform-wide commands and checks (kameng/management)
     "kameng.ledger",
     "kameng.catalog",
+    "kameng.risk",  # scores every order before money moves (below orders: it imports none)
     "kameng.supply",  # historical migrations only (see kameng/supply/apps.py)
     "kameng.suppliers",
     "kameng.stock",
@@ -420,6 +421,13 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
+
+# --- Risk control (kameng/risk) ------------------------------------------------------
+# Every order is scored before money moves (rules as versioned data, velocity counters,
+# the anomaly model). KAMENG_RISK_ENABLED=0 turns scoring off: orders are not scored,
+# nothing is counted. The counters live in Redis when REDIS_URL is set (shared by every
+# web process), else in this process, as kameng/guards.py chooses.
+KAMENG_RISK_ENABLED = _env_bool("KAMENG_RISK_ENABLED", True)
 
 # --- Consoles (kameng/console) -------------------------------------------------------
 # /console/: one log-in page for distributors, suppliers and the operator; the Django

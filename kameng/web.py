@@ -28,6 +28,7 @@ SAMPLE_STATUSES = (
     "refunded",
     "disputed",
     "expired",
+    "review",
 )
 
 

@@ -17,6 +17,18 @@ def _fresh_system_accounts():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_risk_counts():
+    """Risk control's velocity counts and compiled rules start empty in every test: one
+    test's orders must not make another's look like a burst (the process store and the
+    Redis one are emptied; a scenario published by a test was rolled back with it)."""
+    from tests.risk.flow_helpers import _clean
+
+    _clean()
+    yield
+    _clean()
+
+
+@pytest.fixture(autouse=True)
 def _webhooks_to_this_machine(settings):
     """Test receivers listen on 127.0.0.1, as in a single-machine setup; the SSRF
     tests (tests/webhooks/test_targets.py) turn this off again."""

@@ -14,10 +14,12 @@ from ninja.renderers import JSONRenderer
 from kameng.api import schemas
 from kameng.api.auth import SignedRequest
 from kameng.api.errors import RateLimited
+from kameng.clientip import client_ip
 from kameng.errors import DomainError
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
+from kameng.risk.verdicts import API, Origin
 from kameng.text import require_printable
 from kameng.webhooks import services as webhooks
 from kameng.webhooks.queries import delivery_entry, delivery_log
@@ -120,7 +122,8 @@ def get_balance(request: HttpRequest):
 def create_order(request: HttpRequest, body: schemas.OrderIn):
     """Buy from the prepaid balance. 201: a new order; 200: this out_trade_no was
     already used for the same request (same order returned); 409
-    duplicate_out_trade_no: used for a different one."""
+    duplicate_out_trade_no: used for a different one; 403 risk_blocked: refused by risk
+    control (no reason is given)."""
     agent = agent_of(request)
     placed = orders.place_order(
         agent=agent,
@@ -130,6 +133,7 @@ def create_order(request: HttpRequest, body: schemas.OrderIn):
         recharge_account=body.account or "",
         callback_url=body.callback_url or "",
         api_key_id=request.auth.pk,
+        origin=Origin(channel=API, ip=client_ip(request)),
     )
     return Answer(201 if placed.created else 200, queries.order_view(placed.order, viewer=agent))
 

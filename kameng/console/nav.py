@@ -52,6 +52,7 @@ NAV: dict[str, tuple[Item, ...]] = {
         Item(_("供应商"), "console:o:suppliers"),
         Item(_("账本"), "console:o:ledger"),
         Item(_("支付与退款"), "console:o:payments"),
+        Item(_("风控规则"), "console:o:risk_rules"),
         Item(_("两步验证"), "console:o:otp"),
     ),
 }

@@ -18,6 +18,14 @@ class IllegalTransition(Conflict):
     title = "订单当前状态不允许此操作"
 
 
+class NotInReview(Conflict):
+    """An operator decided on an order that is not (or no longer) held by risk control:
+    each held order is decided once."""
+
+    code = "not_in_review"
+    title = "订单不在待审核状态（可能已被处理）"
+
+
 class PriceBelowCost(DomainError):
     """The chain's top price does not cover the supplier's cost: the operator must fix
     the level discounts before this SKU can sell."""

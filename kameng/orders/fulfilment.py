@@ -76,9 +76,10 @@ class CardStock:
         return None  # whether codes are left is known only when they are taken
 
     def start(self, order: Order, prepared: object, now) -> None:
-        # An order that waited for payment may hold its codes already (none if its window
-        # passed and they went back: then any still in stock).
-        cards = stock.sell_reserved(order.pk, now) if order.payment_deadline else []
+        # An order that waited for payment or for a risk review may hold its codes already
+        # (none if its window passed and they went back: then any still in stock).
+        held = order.payment_deadline or order.held_for_review
+        cards = stock.sell_reserved(order.pk, now) if held else []
         if len(cards) < order.quantity:
             cards += stock.allocate_cards(order.sku_id, order.quantity - len(cards), order.pk, now)
         cost = sum((card.cost for card in cards), Decimal(0))

@@ -80,6 +80,9 @@ class Order(models.Model):
     payment_deadline = models.DateTimeField(null=True, blank=True, verbose_name="支付截止")
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name="关闭时间")
     dispute_reason = models.TextField(blank=True, verbose_name="申诉理由")
+    # Risk control held it for an operator's review (kameng.risk): it waits in `review`
+    # once paid, instead of being delivered. Stays set after the decision.
+    held_for_review = models.BooleanField(default=False, db_default=False, verbose_name="风控待审")
 
     class Meta:
         verbose_name = verbose_name_plural = "订单"

@@ -83,6 +83,9 @@ from kameng.payments.states import (
     payment_can_move,
     refund_can_move,
 )
+from kameng.risk import services as risk
+from kameng.risk.models import Assessment
+from kameng.risk.verdicts import STOREFRONT, Origin
 from kameng.text import is_printable, require_printable
 
 log = logging.getLogger(__name__)
@@ -402,6 +405,8 @@ def _apply_trade_report(
         return record(Outcome.UNKNOWN_ORDER, detail="no storefront order has this number")
     payment = Payment.objects.filter(order=order).first()
     if not notify.paid:
+        if payment is not None and not payment.events.filter(outcome=Outcome.NOT_PAID).exists():
+            payment_failed(order)  # once per payment, however often the gateway says so
         return record(Outcome.NOT_PAID, payment, f"trade_status {params.get('trade_status')!r}")
     if notify.money != order.amount:
         log.error(
@@ -789,6 +794,27 @@ def _default_gateway_name() -> str:
 
 
 # --- refunds ----------------------------------------------------------------------------
+
+
+def payment_failed(order: Order) -> None:
+    """The buyer's payment of a storefront order failed, or was given up (the order
+    closed unpaid after the buyer went to the gateway): counted by risk control for its
+    failed-payment burst rule (card testing), from where the order came (its risk
+    assessment: the buyer's address and device)."""
+    seen = (
+        Assessment.objects.filter(order_no=order.order_no)
+        .values_list("ip", "device_id", "contact")
+        .first()
+    )
+    ip, device, contact = seen or ("", "", order.buyer_contact)
+    origin = Origin(
+        channel=STOREFRONT,
+        ip=ip,
+        device_id=device,
+        contact=contact,
+        recharge_account=order.recharge_account,
+    )
+    risk.payment_failed(origin, timezone.now())
 
 
 def refund_order(order: Order, previous: str) -> Refund | None:

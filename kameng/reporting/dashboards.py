@@ -125,6 +125,7 @@ class OperatorQueues:
     top_up_requests: int
     withdrawal_requests: int
     escalated_top_ups: int
+    risk_reviews: int  # orders held by risk control (待审核)
 
     def as_dict(self) -> dict[str, Any]:
         return _plain(self)
@@ -363,6 +364,7 @@ def operator_queues() -> OperatorQueues:
             status=WithdrawalRequest.Status.SUBMITTED
         ),
         escalated_top_ups=Attempt.objects.filter(status=AttemptStatus.ESCALATED),
+        risk_reviews=Order.objects.filter(status=Status.REVIEW),
     )
     return OperatorQueues(**counts)
 

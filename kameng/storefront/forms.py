@@ -51,6 +51,7 @@ BUYER_ERROR_TITLES = (
     gettext_noop("该商品规格暂停销售"),
     gettext_noop("库存不足"),
     gettext_noop("代理账户已停用"),
+    gettext_noop("订单未通过风控审核"),
 )
 
 # Which field a refusal is about (by its code); any other is the form's as a whole.

@@ -8,6 +8,7 @@ spread only: the total never goes below what the owner itself pays for the goods
 its parents and the platform earn what they always do (Order.spreads).
 """
 
+import dataclasses
 import hashlib
 import ipaddress
 import math
@@ -42,6 +43,7 @@ from kameng.orders.models import Order
 from kameng.orders.states import Status
 from kameng.payments import services as payments
 from kameng.payments.errors import GatewayNotConfigured, PaymentTypeNotOffered
+from kameng.risk.verdicts import CLI, STOREFRONT, Origin
 from kameng.stock import queries as stock_queries
 from kameng.storefront import queries
 from kameng.storefront.errors import (
@@ -503,6 +505,7 @@ def checkout(
     coupon_code: str = "",
     payment_type: str,
     buyer_ip: str,
+    device_id: str = "",
 ) -> Order:
     """An end user orders in a shop: an unpaid order (orders.create_storefront_order)
     at the shop's price (tier, coupon; `price`), its goods held for the payment window.
@@ -517,6 +520,11 @@ def checkout(
     letters, digits or _@.+-, a card SKU none. An optional query password (4–64
     characters, kept hashed) guards the order's lookup.
 
+    Risk control scores it first from where it comes (the buyer's address, the
+    browser's device cookie `device_id`, the contact, the recharge account, the coupon):
+    blocked → RiskBlocked and nothing is created; held → created as usual, and it waits
+    for an operator's review once paid.
+
     One transaction: the open-order bound (KAMENG_STOREFRONT_MAX_OPEN_ORDERS unpaid
     orders per contact and per address), the order and its reservation, the coupon's
     use (a conditional UPDATE), the Checkout row. Anything refused leaves nothing.
@@ -525,7 +533,7 @@ def checkout(
     AccountsDoNotMatch, InvalidPaymentType, PaymentTypeNotOffered and
     GatewayNotConfigured (payments: the type must be one `payments.offered_types()`
     lists), TooManyOpenOrders, Coupon* errors, SkuNotFound, SkuNotSellable, OutOfStock,
-    AgentInactive, PriceBelowCost."""
+    AgentInactive, PriceBelowCost, RiskBlocked."""
     ip = _check_ip(buyer_ip)
     guards.store().count(_attempts_key(ip), CAPTCHA_WINDOW)  # every attempt counts
     contact, contact_kind = normalise_contact(contact)
@@ -542,16 +550,24 @@ def checkout(
         coupon_code=coupon_code,
         payment_type=payment_type,
         ip=ip,
+        origin=Origin(channel=STOREFRONT, ip=ip, device_id=str(device_id or "")[:64]),
     )
 
 
 def create_pay_link(
-    seller: Agent, sku_id: int, quantity: int = 1, contact: str = "", recharge_account: str = ""
+    seller: Agent,
+    sku_id: int,
+    quantity: int = 1,
+    contact: str = "",
+    recharge_account: str = "",
+    *,
+    origin: Origin | None = None,
 ) -> tuple[Order, str]:
     """代客下单: the seller makes an order in its own shop (opened for it if it has
     none) and sends the buyer the link to pay it. Checked and bounded as a checkout is
     (no coupon, no query password; the contact is optional; the payment type is chosen
-    on the pay page). Returns (order, pay_url); raises as `checkout` does."""
+    on the pay page). `origin`: where the seller asked from (its console, the CLI: the
+    default), for risk control. Returns (order, pay_url); raises as `checkout` does."""
     if not payments.offered_types():
         raise GatewayNotConfigured("no payment gateway is configured: the shop cannot take money")
     shop = default_storefront(seller)
@@ -569,6 +585,7 @@ def create_pay_link(
         coupon_code="",
         payment_type="",
         ip=None,
+        origin=origin or Origin(channel=CLI),
     )
     return order, pay_url(order.order_no)
 
@@ -589,6 +606,7 @@ def _place(
     coupon_code: str,
     payment_type: str,
     ip: str | None,
+    origin: Origin,
 ) -> Order:
     shop = Storefront.objects.select_related("agent").filter(pk=storefront.pk, active=True).first()
     if shop is None:
@@ -606,18 +624,11 @@ def _place(
         priced.append(_priced(prices, tiers, coupon, quantity))
         return priced[-1].unit_price, priced[-1].total
 
-    with transaction.atomic():
+    def first() -> None:
         _take_turns(contact, ip)
         _check_open_orders(contact, ip, now)
-        order = orders.create_storefront_order(
-            seller=shop.agent,
-            sku_id=sku_id,
-            quantity=quantity,
-            buyer_contact=contact,
-            recharge_account=recharge_account,
-            price=apply,
-            now=now,
-        ).order
+
+    def then(order: Order) -> None:
         if coupon is not None:
             _claim_coupon(coupon, now)
         Checkout.objects.create(
@@ -632,7 +643,25 @@ def _place(
             discount=priced[-1].discount if priced else ZERO,
             payment_type=payment_type,
         )
-    return order
+
+    # One transaction, opened by the order service after risk control has scored the
+    # order (a blocked attempt is recorded in a commit of its own).
+    return orders.create_storefront_order(
+        seller=shop.agent,
+        sku_id=sku_id,
+        quantity=quantity,
+        buyer_contact=contact,
+        recharge_account=recharge_account,
+        price=apply,
+        now=now,
+        origin=dataclasses.replace(
+            origin,
+            contact=contact,
+            recharge_account=recharge_account,
+            coupon=coupon.code if coupon is not None else "",
+        ),
+        within=(first, then),
+    ).order
 
 
 def normalise_contact(contact: object) -> tuple[str, str]:

@@ -33,6 +33,7 @@ from kameng import guards
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import get_sku
 from kameng.clientip import client_ip
+from kameng.devices import device_id, remember_device
 from kameng.errors import DomainError
 from kameng.orders import services as orders
 from kameng.orders.models import Order
@@ -53,8 +54,9 @@ from kameng.storefront.models import Checkout, Storefront
 
 log = logging.getLogger(__name__)
 
-# Statuses in which the result page keeps asking (every 2 s) until something final.
-WAITING = frozenset({Status.CREATED, Status.PAID, Status.DELIVERING})
+# Statuses in which the result page keeps asking (every 2 s) until something final (a
+# held order too: the operator's decision shows without a reload).
+WAITING = frozenset({Status.CREATED, Status.PAID, Status.DELIVERING, Status.REVIEW})
 DELIVERED = frozenset({Status.DELIVERED, Status.COMPLETED, Status.DISPUTED})
 # A card SKU with at most this many codes left shows the count (库存 N), else 有货.
 FEW_LEFT = 20
@@ -64,6 +66,7 @@ FEW_LEFT = 20
 
 
 @require_GET
+@remember_device
 def platform_home(request: HttpRequest) -> HttpResponse:
     """/: the platform's own shop, or a page saying it is not set up yet."""
     shop = queries.platform_storefront()
@@ -73,6 +76,7 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@remember_device
 def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _open_shop(slug)
     if shop is None:
@@ -122,6 +126,7 @@ def logo(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@remember_device
 def product(request: HttpRequest, slug: str, sku_id: int) -> HttpResponse:
     """The product page and its checkout form. POST: the order (storefront.services
     .checkout), the payment started, 303 to the hand-off. Only the form's own fields
@@ -157,6 +162,7 @@ def product(request: HttpRequest, slug: str, sku_id: int) -> HttpResponse:
                     coupon_code=data["coupon_code"],
                     payment_type=data["payment_type"],
                     buyer_ip=ip,
+                    device_id=device_id(request),
                 )
             except DomainError as exc:
                 add_refusal(form, exc)

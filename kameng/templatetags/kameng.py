@@ -79,6 +79,7 @@ ORDER_STATUS_LABELS: dict[str, Promise] = {
     "refunded": gettext_lazy("已退款"),
     "disputed": gettext_lazy("售后中"),
     "expired": gettext_lazy("已关闭"),
+    "review": gettext_lazy("待审核"),
 }
 # badge--<tone> in kameng.css: waiting for the buyer, under way, done, failed, closed,
 # in dispute.
@@ -92,6 +93,7 @@ ORDER_STATUS_TONES = {
     "refunded": "closed",
     "disputed": "dispute",
     "expired": "closed",
+    "review": "wait",  # held by risk control until an operator decides
 }
 
 
@@ -132,6 +134,7 @@ _PROGRESS: dict[str, tuple[int, tuple[str, str] | None]] = {
     "failed": (1, ("failed", "stopped")),
     "refunded": (2, ("refunded", "stopped")),
     "disputed": (3, ("disputed", "current")),
+    "review": (2, ("review", "current")),  # paid, held by risk control
 }
 
 

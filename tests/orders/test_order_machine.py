@@ -18,6 +18,7 @@ from kameng.orders.states import TRANSITIONS, Status
 from kameng.stock.models import Card
 from tests import factories
 from tests.orders.helpers import assert_books_sound
+from tests.risk.flow_helpers import _clean, tight_scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,9 @@ class OrderMachine(RuleBasedStateMachine):
         self._example = transaction.atomic()
         self._example.__enter__()
         self.world = factories.World.build(cards=8, face="10.00", cost="9.00")
+        # Risk control decides by quantity here: 1 allowed, 2 held for review, 3 blocked.
+        _clean()
+        tight_scenario()
         self.serial = 0
         self.start = ledger.balance(self.world.a3.wallet_id)
 
@@ -96,6 +100,16 @@ class OrderMachine(RuleBasedStateMachine):
     def resolve(self, order_no, upheld):
         self._attempt(lambda: orders.resolve_dispute(orders.get_order(order_no), upheld=upheld))
 
+    @rule(order_no=placed, approve=st.booleans())
+    def decide_review(self, order_no, approve):
+        def decide():
+            order = orders.get_order(order_no)
+            if approve:
+                return orders.approve_review(order, by="machine")
+            return orders.reject_review(order, by="machine", reason="looks stolen")
+
+        self._attempt(decide)
+
     @rule(minutes=st.integers(0, 30))
     def payment_windows_pass(self, minutes):
         self._attempt(lambda: orders.expire_unpaid(now=timezone.now() + timedelta(minutes=minutes)))
@@ -127,10 +141,12 @@ class OrderMachine(RuleBasedStateMachine):
         assert sold.count() == sum(
             o.quantity for o in Order.objects.filter(cards__isnull=False).distinct()
         )
-        # Codes are held only for orders awaiting payment, and every such order holds its own.
+        # Codes are held only for orders awaiting payment or a risk review, and every such
+        # order holds its own.
         held = Card.objects.filter(status=Card.Status.RESERVED)
-        assert set(held.values_list("order__status", flat=True)) <= {Status.CREATED}
-        awaiting = Order.objects.filter(status=Status.CREATED)
+        waiting = {Status.CREATED, Status.REVIEW}
+        assert set(held.values_list("order__status", flat=True)) <= waiting
+        awaiting = Order.objects.filter(status__in=waiting)
         assert held.count() == sum(o.quantity for o in awaiting)
 
 

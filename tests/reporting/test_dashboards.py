@@ -149,6 +149,7 @@ def test_the_platform_dashboard_to_the_cent(world, trade):
         "refunded": 1,
         "disputed": 1,
         "expired": 0,
+        "review": 0,
     }
     assert board.escrow_held == D("588.00") == ledger.escrow_balance()
     assert board.withdrawals_held == D("100.00")
@@ -221,6 +222,7 @@ def test_the_operators_queues(world, trade):
         "top_up_requests": 1,
         "withdrawal_requests": 1,
         "escalated_top_ups": 0,
+        "risk_reviews": 0,
     }
 
 

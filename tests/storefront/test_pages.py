@@ -24,6 +24,7 @@ from kameng.orders.states import Status
 from kameng.payments import errors as payment_errors
 from kameng.payments import services as payments
 from kameng.payments.models import GatewayEvent, Payment
+from kameng.risk.verdicts import RiskBlocked
 from kameng.storefront import errors as storefront_errors
 from kameng.storefront import services
 from kameng.storefront.forms import BUYER_ERROR_TITLES
@@ -676,6 +677,7 @@ BUYER_ERRORS = [
     catalog_errors.SkuNotSellable,
     catalog_errors.OutOfStock,
     agent_errors.AgentInactive,
+    RiskBlocked,
 ]
 
 

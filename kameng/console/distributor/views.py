@@ -30,9 +30,11 @@ from kameng.agents.models import Agent, AgentLevel, TopUpRequest, WithdrawalRequ
 from kameng.agents.pricing import price_list
 from kameng.catalog.models import Sku
 from kameng.catalog.queries import skus_on_sale
+from kameng.clientip import client_ip
 from kameng.console import charts, roles, scope
 from kameng.console.access import public, role_required
 from kameng.console.distributor import forms
+from kameng.devices import device_id, remember_device
 from kameng.errors import DomainError
 from kameng.ledger.models import Journal
 from kameng.orders import services as orders
@@ -41,6 +43,7 @@ from kameng.orders.states import HOLDING_ESCROW, Status
 from kameng.refusals import add_refusal, refusal_text
 from kameng.reporting.dashboards import agent_dashboard
 from kameng.reporting.wallets import wallet_statement
+from kameng.risk.verdicts import CONSOLE, Origin
 from kameng.storefront import services as storefront
 from kameng.templatetags.kameng import ORDER_STATUS_LABELS
 from kameng.webhooks import services as webhooks
@@ -78,6 +81,7 @@ DISTRIBUTOR_ERROR_TITLES = (
     gettext_noop("尚未配置支付网关"),
     gettext_noop("联系方式须为邮箱或 11 位手机号"),
     gettext_noop("代理账户已停用"),
+    gettext_noop("订单未通过风控审核"),
 )
 
 INVITE_STATES = {
@@ -308,6 +312,7 @@ def order_resend(request: HttpRequest, order_no: str) -> HttpResponse:
 
 @role_required(roles.DISTRIBUTOR)
 @require_http_methods(["GET", "POST"])
+@remember_device
 def buy(request: HttpRequest) -> HttpResponse:
     """Buy for itself from its balance: the same place_order as the API and the CLI."""
     skus = _skus()
@@ -322,6 +327,9 @@ def buy(request: HttpRequest) -> HttpResponse:
                     quantity=data["quantity"],
                     out_trade_no=data["out_trade_no"],
                     recharge_account=data["recharge_account"],
+                    origin=Origin(
+                        channel=CONSOLE, ip=client_ip(request), device_id=device_id(request)
+                    ),
                 )
             except DomainError as exc:
                 add_refusal(form, exc, {"invalid_recharge_account": "recharge_account"})
@@ -709,6 +717,7 @@ def pay_link(request: HttpRequest) -> HttpResponse:
                 data["quantity"],
                 contact=data["contact"],
                 recharge_account=data["recharge_account"],
+                origin=Origin(channel=CONSOLE, ip=client_ip(request), device_id=device_id(request)),
             )
         except DomainError as exc:
             add_refusal(form, exc)

@@ -2,9 +2,13 @@
 typed); whether a decision is allowed is the services' to say (kameng.refusals shows
 their refusals on the form)."""
 
+import json
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+
+from kameng.risk.rules import KINDS
 
 # Refusals an operator can meet on these pages (kameng.errors titles; makemessages does
 # not read the classes, so they are marked here).
@@ -32,6 +36,7 @@ OPERATOR_ERROR_TITLES = (
     gettext_noop("交易号格式不正确"),
     gettext_noop("没有这笔退款"),
     gettext_noop("只有失败的退款可以重试"),
+    gettext_noop("订单不在待审核状态（可能已被处理）"),
 )
 
 REASON_MAX = 1000
@@ -80,6 +85,87 @@ class DisputeDecisionForm(forms.Form):
         if data.get("action") == "reject" and not (data.get("note") or "").strip():
             self.add_error("note", _("驳回投诉时必须填写说明"))
         return data
+
+
+class RiskDecisionForm(forms.Form):
+    """An order held by risk control: approve (it is delivered) or reject (refunded to
+    its payer). Either is kept as a label for the model's next training."""
+
+    action = forms.ChoiceField(
+        label=_("决定"),
+        choices=[("approve", _("通过，正常发货")), ("reject", _("拒绝，退款给付款方"))],
+        widget=forms.RadioSelect,
+    )
+    reason = _reason(_("审核说明"), required=False, help_text=_("拒绝时必填，记入订单历史"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("拒绝时必须填写理由"))
+        return data
+
+
+class ScenarioForm(forms.Form):
+    """The scores at which an order is held for review or blocked, and why this version."""
+
+    review_threshold = forms.IntegerField(label=_("人工审核分数线"), min_value=0, max_value=100000)
+    block_threshold = forms.IntegerField(label=_("拦截分数线"), min_value=0, max_value=100000)
+    note = forms.CharField(
+        label=_("发布说明"),
+        required=False,
+        max_length=500,
+        help_text=_("这次改了什么、为什么，记录在规则版本中"),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        review, block = data.get("review_threshold"), data.get("block_threshold")
+        if review is not None and block is not None and block < review:
+            self.add_error("block_threshold", _("拦截分数线不能低于人工审核分数线"))
+        return data
+
+
+RULE_ACTIONS = [
+    ("score", _("计分")),
+    ("review", _("直接转人工审核")),
+    ("block", _("直接拦截")),
+]
+
+
+class RuleForm(forms.Form):
+    """One rule of the new version. Its parameters are a JSON object, checked by risk
+    control's own validation when the version is published (kameng.risk.rules)."""
+
+    code = forms.SlugField(label=_("代码"), max_length=64, required=False)
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        required=False,
+        choices=[("", "—"), *((name, name) for name in KINDS)],
+    )
+    params = forms.CharField(
+        label=_("参数"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono"}),
+    )
+    weight = forms.IntegerField(label=_("分值"), min_value=0, max_value=1000, initial=0)
+    action = forms.ChoiceField(label=_("动作"), choices=RULE_ACTIONS, initial="score")
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    label = forms.CharField(label=_("说明"), max_length=200, required=False)
+    remove = forms.BooleanField(label=_("删除"), required=False)
+
+    def clean_params(self) -> dict:
+        text = (self.cleaned_data.get("params") or "").strip() or "{}"
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError(_("参数须为 JSON 对象")) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("参数须为 JSON 对象"))
+        return value
+
+
+RuleFormSet = forms.formset_factory(RuleForm, extra=1, max_num=200, absolute_max=200)
 
 
 class TopUpDecisionForm(forms.Form):

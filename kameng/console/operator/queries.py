@@ -24,6 +24,7 @@ from kameng.orders.states import AWAITING_PAYMENT, Status
 from kameng.payments.models import Payment, Refund
 from kameng.payments.states import PaymentStatus, RefundStatus
 from kameng.reporting.dashboards import SOLD
+from kameng.risk.models import Assessment
 from kameng.stock.models import Card
 
 
@@ -97,6 +98,33 @@ def disputed_orders() -> QuerySet[Order]:
         Order.objects.filter(status=Status.DISPUTED)
         .select_related("sku__product", "agent__user")
         .order_by("created_at", "pk")
+    )
+
+
+def held_orders() -> QuerySet[Order]:
+    """Orders risk control holds for review (待审核), longest waiting first."""
+    return (
+        Order.objects.filter(status=Status.REVIEW)
+        .select_related("sku__product", "agent__user")
+        .order_by("created_at", "pk")
+    )
+
+
+def with_assessments(orders: list[Order]) -> list[Order]:
+    """Each order with `.assessment`: risk control's assessment of it (None if it was
+    never scored), one query for the lot."""
+    found: dict[str, Assessment] = {}
+    for row in Assessment.objects.filter(order_no__in=[o.order_no for o in orders]).order_by("pk"):
+        found[row.order_no] = row
+    for order in orders:
+        order.assessment = found.get(order.order_no)
+    return orders
+
+
+def blocked_attempts() -> QuerySet[Assessment]:
+    """Orders risk control refused (no order was made), newest first."""
+    return Assessment.objects.filter(decision=Assessment.Decision.BLOCK).order_by(
+        "-created_at", "-pk"
     )
 
 

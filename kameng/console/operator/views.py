@@ -8,6 +8,7 @@ operator (the services record who decided), then redirects with a message. A dec
 already taken is said so and changes nothing; a service's refusal is shown on the form
 (status 400)."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,9 @@ from kameng.console.operator.forms import (
     ConfirmPaymentForm,
     DisputeDecisionForm,
     RejectForm,
+    RiskDecisionForm,
+    RuleFormSet,
+    ScenarioForm,
     SearchForm,
     TopUpDecisionForm,
     WithdrawalPayForm,
@@ -52,6 +56,9 @@ from kameng.payments.states import PaymentStatus, RefundStatus
 from kameng.refusals import add_refusal, refusal_status, refusal_text
 from kameng.reporting.dashboards import operator_queues, platform_dashboard, supplier_dashboard
 from kameng.reporting.dashboards import supplier_quality as quality_of_suppliers
+from kameng.risk import services as risk
+from kameng.risk.models import Scenario
+from kameng.risk.rules import KINDS, RuleSpec
 from kameng.suppliers import onboarding
 from kameng.suppliers.models import (
     Supplier,
@@ -117,7 +124,7 @@ def _tabs(current: str) -> list[dict[str, Any]]:
         "disputes": counts.disputes,
         "topups": counts.top_up_requests,
         "withdrawals": counts.withdrawal_requests,
-        "risk": 0,
+        "risk": counts.risk_reviews,
     }
     return [
         {
@@ -149,12 +156,15 @@ def queues(request: HttpRequest, tab: str = "applications") -> HttpResponse:
             status=WithdrawalRequest.Status.SUBMITTED
         ).order_by("pk")
     else:
-        rows = []
+        rows = queries.held_orders()
+    page = _page(request, rows)
+    if tab == "risk":
+        queries.with_assessments(page.object_list)
     context = {
         "tab": tab,
         "tab_label": TABS[tab],
         "tabs": _tabs(tab),
-        "page_obj": _page(request, rows),
+        "page_obj": page,
     }
     return render(request, "console/operator/queues.html", context)
 
@@ -275,6 +285,162 @@ def dispute(request: HttpRequest, order_no: str) -> HttpResponse:
         "events": OrderEvent.objects.filter(order=order).order_by("at", "pk"),
     }
     return render(request, "console/operator/dispute.html", context, status=status)
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def risk_order(request: HttpRequest, order_no: str) -> HttpResponse:
+    """An order risk control held: every reason that fired, where it came from, the
+    order and its history; approve it (delivered as an allowed order would have been)
+    or reject it (refunded to its payer), either kept as a label for training."""
+    order = one(queries.orders_for_operator(), order_no=order_no)
+    queries.with_assessments([order])
+    if order.assessment is None and order.status != Status.REVIEW:
+        raise Http404(f"order {order_no} was not scored by risk control")
+    form = RiskDecisionForm(request.POST or None)
+    here = reverse("console:o:risk_order", args=[order.order_no])
+    status = 200
+    if request.method == "POST":
+        if order.status != Status.REVIEW:
+            return _decided(request, gettext("这笔风控审核"), here)
+        status = 400
+        if form.is_valid():
+            by = request.user.get_username()
+            reason = form.cleaned_data["reason"]
+            if form.cleaned_data["action"] == "approve":
+                act: Callable[[], object] = lambda: orders.approve_review(  # noqa: E731
+                    order, by=by, note=reason
+                )
+                done = gettext("已通过：订单 %(order)s 按正常流程发货。")
+            else:
+                act = lambda: orders.reject_review(order, by=by, reason=reason)  # noqa: E731
+                done = gettext("已拒绝：订单 %(order)s 已退款给付款方。")
+            outcome = _decide(request, form, act, done % {"order": order.order_no}, here)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            status = outcome
+    context = {
+        "order": order,
+        "assessment": order.assessment,
+        "form": form,
+        "events": OrderEvent.objects.filter(order=order).order_by("at", "pk"),
+    }
+    return render(request, "console/operator/risk_order.html", context, status=status)
+
+
+def _risk_tabs(current: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": label,
+            "url": reverse(f"console:o:{name}"),
+            "current": name == current,
+        }
+        for name, label in (
+            ("risk_rules", _("风控规则")),
+            ("risk_blocked", _("拦截记录")),
+        )
+    ]
+
+
+def _rule_initial(scenario: Scenario) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": rule.code,
+            "kind": rule.kind,
+            "params": json.dumps(rule.params, ensure_ascii=False),
+            "weight": rule.weight,
+            "action": rule.action,
+            "active": rule.active,
+            "label": rule.label,
+        }
+        for rule in scenario.rules.all()
+    ]
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def risk_rules(request: HttpRequest) -> HttpResponse:
+    """The active rules and thresholds, editable: saving publishes a NEW version (the
+    next order is scored by it; past versions are kept and listed, each assessment names
+    the version that decided it)."""
+    scenario = risk.current_scenario()
+    status = 200
+    if request.method == "POST":
+        form = ScenarioForm(request.POST)
+        rules = RuleFormSet(request.POST, prefix="rules")
+        status = 400
+        if form.is_valid() and rules.is_valid():
+            specs = [
+                RuleSpec(
+                    code=row["code"],
+                    kind=row["kind"],
+                    params=row["params"],
+                    weight=row["weight"],
+                    action=row["action"],
+                    active=row["active"],
+                    label=row["label"],
+                )
+                for row in rules.cleaned_data
+                if row and row.get("code") and not row.get("remove")
+            ]
+            try:
+                published = risk.publish_scenario(
+                    review_threshold=form.cleaned_data["review_threshold"],
+                    block_threshold=form.cleaned_data["block_threshold"],
+                    rules=specs,
+                    by=request.user.get_username(),
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as exc:
+                add_refusal(form, exc)
+                form.add_error(None, exc.message)  # which rule and field, as risk says it
+            else:
+                messages.success(
+                    request,
+                    gettext("已发布风控规则 v%(version)s，之后的订单按新版本评分。")
+                    % {"version": published.version},
+                )
+                return redirect("console:o:risk_rules")
+    else:
+        form = ScenarioForm(
+            initial={
+                "review_threshold": scenario.review_threshold,
+                "block_threshold": scenario.block_threshold,
+            }
+        )
+        rules = RuleFormSet(initial=_rule_initial(scenario), prefix="rules")
+    context = {
+        "scenario": scenario,
+        "form": form,
+        "rules": rules,
+        "kinds": [
+            {
+                "name": kind.name,
+                "label": kind.label,
+                "params": [p.name for p in kind.params],
+            }
+            for kind in KINDS.values()
+        ],
+        "versions": _page(request, Scenario.objects.order_by("-version")),
+        "tabs": _risk_tabs("risk_rules"),
+    }
+    return render(request, "console/operator/risk_rules.html", context, status=status)
+
+
+@operator_page
+@require_http_methods(["GET"])
+def risk_blocked(request: HttpRequest) -> HttpResponse:
+    """Orders risk control refused: no order was made and no money moved (read-only)."""
+    page = _page(request, queries.blocked_attempts())
+    sellers = dict(
+        Agent.objects.filter(pk__in={row.seller_id for row in page.object_list}).values_list(
+            "pk", "user__username"
+        )
+    )
+    for row in page.object_list:
+        row.seller_name = sellers.get(row.seller_id, f"#{row.seller_id}")
+    context = {"page_obj": page, "tabs": _risk_tabs("risk_blocked")}
+    return render(request, "console/operator/risk_blocked.html", context)
 
 
 @operator_page

@@ -55,6 +55,16 @@ LABELS: dict[str, dict[str, Promise]] = {
         "refund": _("退款"),
         "operator": _("人工操作"),
     },
+    "channel": {
+        "storefront": _("店铺零售"),
+        "api": _("开放 API"),
+        "console": _("控制台"),
+        "cli": _("命令行"),
+        "agent": _("代理进货"),
+    },
+    "decision": {"allow": _("放行"), "review": _("人工审核"), "block": _("拦截")},
+    "risk_action": {"score": _("计分"), "review": _("直接转人工审核"), "block": _("直接拦截")},
+    "risk_label": {"fraud": _("欺诈"), "normal": _("正常"), "": _("未标注")},
     "outcome": {
         "paid": _("已入账"),
         "duplicate": _("重复通知"),
@@ -106,6 +116,22 @@ def op_label(value: object, family: str) -> str:
 def op_tone(value: object) -> str:
     """The badge tone of a request, application, payment or refund status."""
     return TONES.get(str(value), "closed")
+
+
+@register.filter
+def masked(value: object) -> str:
+    """A buyer's contact as the operator's lists show it: enough to tell buyers apart
+    and match a complaint, not the whole address (13812345678 → 138****5678,
+    alice@example.com → a***@example.com); "—" when empty."""
+    text = str(value or "")
+    if not text:
+        return "—"
+    if "@" in text:
+        name, _at, domain = text.partition("@")
+        return f"{name[:1]}***@{domain}"
+    if len(text) >= 7:
+        return f"{text[:3]}****{text[-4:]}"
+    return text[:1] + "*" * (len(text) - 1)
 
 
 @register.filter

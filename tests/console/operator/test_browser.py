@@ -102,3 +102,37 @@ def test_the_main_pages_fit_the_window(page, live_server, operator, world, waiti
         f"/console/o/payments/{payment_case.refunded.order.order_no}/",
         "payment",
     )
+
+
+@pytest.mark.parametrize("page", SIZES, indirect=True)
+def test_the_risk_pages_fit_and_an_operator_approves_a_held_order(
+    page, live_server, operator, world
+):
+    """A held order in the risk queue, its reasons, approved by a click; the rules and
+    the blocked attempts fit the window."""
+    from kameng.orders import services as orders
+    from kameng.orders.models import Order
+    from tests.risk.flow_helpers import BLOCKED, HELD, tight_scenario
+
+    tight_scenario()
+    held = orders.place_order(
+        agent=world.a3, sku_id=world.sku.pk, quantity=HELD, out_trade_no="held-b"
+    ).order
+    with pytest.raises(Exception):  # noqa: B017 (RiskBlocked: the attempt is recorded)
+        orders.place_order(
+            agent=world.a3, sku_id=world.sku.pk, quantity=BLOCKED, out_trade_no="blocked-b"
+        )
+    log_in_page(page, live_server, lands="/console/o/", person=operator)
+    _show(page, live_server, "/console/o/queues/risk/", "queues-risk")
+    page.click(f"text={held.order_no}")
+    page.wait_for_url(f"**/queues/risk/{held.order_no}/")
+    assert "数量达到 2 件" in page.content()
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-risk-order-{size_name(page)}")
+    page.click("text=通过，正常发货")
+    page.click("text=提交审核结果")
+    page.wait_for_selector("text=已通过")
+    assert Order.objects.get(pk=held.pk).status == "delivered"
+    _show(page, live_server, "/console/o/risk/", "risk-rules")
+    _show(page, live_server, "/console/o/risk/blocked/", "risk-blocked")
+    assert "数量达到 3 件" in page.content()

@@ -253,7 +253,7 @@ def test_unknown_request_ids_are_404_and_change_nothing(op_client, waiting, kind
 
 def test_the_risk_tab_is_an_empty_state_and_unknown_tabs_are_404(op_client):
     body = text(op_client.get("/console/o/queues/risk/"))
-    assert "风控审核暂无内容" in body
+    assert "队列已清空" in body
     assert op_client.get("/console/o/queues/nothing/").status_code == 404
 
 
