@@ -145,7 +145,7 @@ def insert_statement(model: type[Model], values: dict[str, Any]) -> tuple[str, l
 @cache
 def _insert_one_param_sql(model: type[Model]) -> tuple[str, list[Field]]:
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    _, fields = _insert_sql(model)
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)

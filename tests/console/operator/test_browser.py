@@ -112,13 +112,14 @@ def test_the_risk_pages_fit_and_an_operator_approves_a_held_order(
     the blocked attempts fit the window."""
     from kameng.orders import services as orders
     from kameng.orders.models import Order
+    from kameng.risk.verdicts import RiskBlocked
     from tests.risk.flow_helpers import BLOCKED, HELD, tight_scenario
 
     tight_scenario()
     held = orders.place_order(
         agent=world.a3, sku_id=world.sku.pk, quantity=HELD, out_trade_no="held-b"
     ).order
-    with pytest.raises(Exception):  # noqa: B017 (RiskBlocked: the attempt is recorded)
+    with pytest.raises(RiskBlocked):  # the attempt is recorded for the operator
         orders.place_order(
             agent=world.a3, sku_id=world.sku.pk, quantity=BLOCKED, out_trade_no="blocked-b"
         )
