@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from kameng.money import MoneyField
+from kameng.risk.verdicts import FEATURE_NAMES
 
 
 class Scenario(models.Model):
@@ -101,7 +102,8 @@ class Assessment(models.Model):
     decision = models.CharField(max_length=8, choices=Decision.choices, verbose_name="结论")
     score = models.IntegerField(verbose_name="分数")
     reasons = models.JSONField(default=list, verbose_name="命中原因")
-    features = models.JSONField(default=dict, verbose_name="特征")
+    # FEATURE_NAMES' values, in that order (`feature_map` names them); [] when not scored.
+    features = models.JSONField(default=list, verbose_name="特征")
     scenario_version = models.PositiveIntegerField(verbose_name="规则版本")
     model_version = models.CharField(max_length=64, blank=True, verbose_name="模型版本")
     label = models.CharField(
@@ -134,6 +136,16 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_no or '（已拦截）'} {self.get_decision_display()}"
+
+    @property
+    def feature_map(self) -> dict[str, float]:
+        return feature_map(self.features)
+
+
+def feature_map(stored: list[float]) -> dict[str, float]:
+    """Stored features by name (a list in FEATURE_NAMES' order: an older list is a
+    prefix of today's)."""
+    return dict(zip(FEATURE_NAMES, stored, strict=False))
 
 
 class ModelVersion(models.Model):

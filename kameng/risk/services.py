@@ -148,7 +148,7 @@ def _assessment(verdict: Verdict, facts: OrderFacts, order_no: str) -> dict:
         "decision": verdict.decision,
         "score": verdict.score,
         "reasons": [reason.as_dict() for reason in verdict.reasons],
-        "features": verdict.features,
+        "features": list(verdict.features.values()),  # FEATURE_NAMES' order
         "scenario_version": verdict.scenario_version,
         "model_version": verdict.model_version,
     }

@@ -18,7 +18,7 @@ from kameng.commands import KamengCommand
 from kameng.risk import detector as det
 from kameng.risk import engine, replay, services
 from kameng.risk.model import NoTrainingData, load, review_threshold, train
-from kameng.risk.models import Assessment, ModelVersion
+from kameng.risk.models import Assessment, ModelVersion, feature_map
 from kameng.risk.verdicts import ALLOW, BLOCK, REVIEW
 
 VALIDATION_SHARE = 0.2  # of the normal rows, kept out of training to pick the threshold
@@ -90,7 +90,7 @@ def history_samples(*, since_days: int | None = None) -> Iterator[Sample]:
     (unknown, and likelier fraud than the rest). The rules' part is read back from the
     stored reasons (the model's own reason left out) against today's review line."""
     review = review_threshold()
-    rows = Assessment.objects.exclude(features={})
+    rows = Assessment.objects.exclude(features=[])
     if since_days is not None:
         rows = rows.filter(created_at__gte=timezone.now() - timedelta(days=since_days))
     for features, label, decision, reasons in (
@@ -102,7 +102,7 @@ def history_samples(*, since_days: int | None = None) -> Iterator[Sample]:
             rules = [reason for reason in reasons if reason.get("rule") != "model"]
             points = sum(int(reason.get("weight") or 0) for reason in rules)
             hard = any(reason.get("action") in (REVIEW, BLOCK) for reason in rules)
-            yield Sample(features, label, points, hard or points >= review)
+            yield Sample(feature_map(features), label, points, hard or points >= review)
 
 
 def file_samples(path: str | Path) -> Iterator[Sample]:

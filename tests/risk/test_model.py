@@ -260,6 +260,7 @@ def _assessment(features: dict, *, decision: str = "allow", label: str = "", rea
     from decimal import Decimal
 
     from kameng.risk.models import Assessment
+    from kameng.risk.verdicts import FEATURE_NAMES
 
     return Assessment(
         order_no="",
@@ -272,7 +273,7 @@ def _assessment(features: dict, *, decision: str = "allow", label: str = "", rea
         decision=decision,
         score=0,
         reasons=list(reasons),
-        features=features,
+        features=[features.get(name, 0.0) for name in FEATURE_NAMES],  # as stored
         scenario_version=1,
         label=label,
     )

@@ -65,7 +65,7 @@ def test_record_writes_one_row_in_the_callers_transaction():
         services.record(verdict, f, order_no="K2")
     row = Assessment.objects.get()
     assert (row.order_no, row.decision, row.scenario_version, row.coupon) == ("K2", ALLOW, 1, "VIP")
-    assert row.features == verdict.features
+    assert row.feature_map == verdict.features
     assert str(row.amount) == "30.00"
 
 

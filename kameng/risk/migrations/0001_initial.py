@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('decision', models.CharField(choices=[('allow', '放行'), ('review', '人工审核'), ('block', '拦截')], max_length=8, verbose_name='结论')),
                 ('score', models.IntegerField(verbose_name='分数')),
                 ('reasons', models.JSONField(default=list, verbose_name='命中原因')),
-                ('features', models.JSONField(default=dict, verbose_name='特征')),
+                ('features', models.JSONField(default=list, verbose_name='特征')),
                 ('scenario_version', models.PositiveIntegerField(verbose_name='规则版本')),
                 ('model_version', models.CharField(blank=True, max_length=64, verbose_name='模型版本')),
                 ('label', models.CharField(blank=True, choices=[('', '未标注'), ('fraud', '欺诈'), ('normal', '正常')], default='', max_length=8, verbose_name='标注')),
