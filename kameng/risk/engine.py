@@ -6,7 +6,7 @@ so replay and live scoring run exactly this code with different stores.
 
 import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -75,8 +75,8 @@ class CompiledScenario:
     rules: tuple[CompiledRule, ...]
     needs: tuple[Need, ...]  # every count the features and the rules need, once each
     # Worked out once, not per order: each channel's rules, each count's subject.
-    by_channel: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
-    subject_of: dict[Need, str] = field(default_factory=dict)
+    by_channel: dict[str, tuple[CompiledRule, ...]]
+    subject_of: dict[Need, str]
 
     @classmethod
     def build(
@@ -95,11 +95,9 @@ class CompiledScenario:
             version, review_threshold, block_threshold, rules, tuple(needs), by_channel, subject_of
         )
 
-    def rules_for(self, channel: str) -> tuple[CompiledRule, ...]:
-        found = self.by_channel.get(channel)
-        if found is None:
-            return tuple(rule for rule in self.rules if rule.check_channel(channel))
-        return found
+    def without_rules(self) -> "CompiledScenario":
+        """The same counts and thresholds with no rule (replay's "model alone")."""
+        return replace(self, rules=(), by_channel=dict.fromkeys(CHANNELS, ()))
 
 
 def subjects(origin: Origin, seller_key: str) -> dict[str, str]:
@@ -166,7 +164,7 @@ def plan(facts: OrderFacts, scenario: CompiledScenario) -> tuple[float, list[Op]
     ops.append(("bucket", _key("h:seller", values["seller"]), hour_slot, 26 * 3600))
     subject_of = scenario.subject_of
     for need in scenario.needs:
-        subject = subject_of.get(need) or need.set.split(":")[1]
+        subject = subject_of[need]
         if values.get(subject):
             where[need] = len(ops)
             ops.append(("count", _key(need.set, values[subject]), at - need.window + 1e-6))
@@ -240,8 +238,8 @@ def decide(
     """Rules, then the model, then thresholds and hard actions."""
     reasons: list[Reason] = []
     hard = ALLOW
-    for rule in scenario.rules_for(facts.origin.channel):
-        seen = rule.kind_check(rule.params, obs)
+    for rule in scenario.by_channel[facts.origin.channel]:
+        seen = rule.check(obs)
         if seen is None:
             continue
         spec = rule.spec

@@ -260,13 +260,7 @@ def run(
     loaded model to use instead of the active one."""
     scenario = _scenario(scenario)
     if not rules:
-        scenario = engine.CompiledScenario(
-            scenario.version,
-            scenario.review_threshold,
-            scenario.block_threshold,
-            (),
-            scenario.needs,
-        )
+        scenario = scenario.without_rules()
     loaded = _model(model)
     result = Result()
     for line, obs in walk(source, scenario=scenario):

@@ -416,15 +416,11 @@ class CompiledRule:
     channels: frozenset[str]
     # The spec's parameters with what checking needs at hand: "_set" (the velocity set)
     # and, for counting kinds, "_need" (the count): built once, not per order.
-    params: dict = field(default_factory=dict)
-    kind_check: Callable[[dict, Observation], str | None] | None = None
+    params: dict
+    kind_check: Callable[[dict, Observation], str | None]
 
-    def check_channel(self, channel: str) -> bool:
-        return not self.channels or channel in self.channels
-
-    def check(self, channel: str, obs: Observation) -> str | None:
-        if not self.check_channel(channel):
-            return None
+    def check(self, obs: Observation) -> str | None:
+        """What was seen if the rule fires, else None (its channels are the engine's)."""
         return self.kind_check(self.params, obs)
 
 
