@@ -203,20 +203,25 @@ def insert(
     return row[1] if read_back else None
 
 
-def change_token_triggers(vendor: str, table: str, token_table: str) -> tuple[list[str], list[str]]:
+def change_token_triggers(
+    vendor: str, table: str, token_table: str, *, stamped: bool = False
+) -> tuple[list[str], list[str]]:
     """SQL statements (create, drop) for triggers that put a new random token into row 1
     of `token_table` whenever `table` is written (insert, update, delete), in the
     writer's transaction: a cheap "something changed" signal for caches
-    (agents.pricing). PostgreSQL: one trigger per statement; SQLite: per row (all it
-    has)."""
+    (agents.pricing). `stamped`: also the time of the change, as unix seconds in its
+    `changed_at` (the product listing's `updated_after`). PostgreSQL: one trigger per
+    statement; SQLite: per row (all it has)."""
     name = f"{table}_changes_{token_table}"
     if vendor == "postgresql":
         function = f"{name}_fn"
+        columns, values, updates = _stamp(stamped, "extract(epoch from clock_timestamp())")
         create = [
             f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                INSERT INTO {token_table} (id, token) VALUES (1, md5(random()::text))
-                ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+                INSERT INTO {token_table} (id, token{columns})
+                VALUES (1, md5(random()::text){values})
+                ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token{updates};
                 RETURN NULL;
             END $$""",
             f"""CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table}
@@ -228,10 +233,12 @@ def change_token_triggers(vendor: str, table: str, token_table: str) -> tuple[li
         ]
         return create, drop
     events = ("insert", "update", "delete")
+    columns, values, updates = _stamp(stamped, "(julianday('now') - 2440587.5) * 86400.0")
     create = [
         f"""CREATE TRIGGER {name}_{event} AFTER {event.upper()} ON {table} BEGIN
-            INSERT INTO {token_table} (id, token) VALUES (1, lower(hex(randomblob(16))))
-            ON CONFLICT (id) DO UPDATE SET token = excluded.token;
+            INSERT INTO {token_table} (id, token{columns})
+            VALUES (1, lower(hex(randomblob(16))){values})
+            ON CONFLICT (id) DO UPDATE SET token = excluded.token{updates};
         END"""
         for event in events
     ]
@@ -239,16 +246,30 @@ def change_token_triggers(vendor: str, table: str, token_table: str) -> tuple[li
     return create, drop
 
 
-def change_token_operation(tables: list[str], token_table: str) -> Any:
+def _stamp(stamped: bool, now_sql: str) -> tuple[str, str, str]:
+    if not stamped:
+        return "", "", ""
+    return ", changed_at", f", {now_sql}", ", changed_at = excluded.changed_at"
+
+
+def change_token_operation(tables: list[str], token_table: str, *, stamped: bool = False) -> Any:
     """A migration operation creating (reversed: dropping) `change_token_triggers` on
-    each of `tables`."""
+    each of `tables` (`stamped`: replacing the unstamped ones; reversed: back to them)."""
     from django.db.migrations import RunPython
 
     def run(schema_editor: Any, which: int) -> None:
         vendor = schema_editor.connection.vendor
         for table in tables:
-            for statement in change_token_triggers(vendor, table, token_table)[which]:
+            if stamped:  # the unstamped triggers first go, and come back on reversal
+                for statement in change_token_triggers(vendor, table, token_table)[1]:
+                    schema_editor.execute(statement)
+            for statement in change_token_triggers(vendor, table, token_table, stamped=stamped)[
+                which
+            ]:
                 schema_editor.execute(statement)
+            if stamped and which == 1:
+                for statement in change_token_triggers(vendor, table, token_table)[0]:
+                    schema_editor.execute(statement)
 
     return RunPython(
         lambda apps, schema_editor: run(schema_editor, 0),

@@ -176,8 +176,9 @@ class AgentPriceForm(forms.ModelForm):
         own_cost = quote(agent, sku).links[-1].unit_price
         for name in ("sub_agent_price", "retail_price"):
             price = cleaned.get(name)
-            if price is not None and not own_cost <= price <= sku.face_value:
-                self.add_error(name, f"须在成本价 {own_cost} 与面值 {sku.face_value} 之间")
+            ceiling = max(sku.face_value, sku.base_price)
+            if price is not None and not own_cost <= price <= ceiling:
+                self.add_error(name, f"须在成本价 {own_cost} 与面值 {ceiling} 之间")
         limit = settings.KAMENG_MAX_AGENT_DEPTH
         if cleaned.get("sub_agent_price") is not None and agent.depth >= limit:
             self.add_error("sub_agent_price", "最底层代理没有下级，不能设置下级价")

@@ -1,6 +1,7 @@
 """What each level of the chain pays for a SKU; the spreads follow from it.
 
-The top-level agent pays its level price (face value × level discount). Below it,
+The top-level agent pays its level price (base price × level discount; the base price is
+the face value, or the SKU's list price when it has one: a docked SKU's). Below it,
 each agent pays what its parent set for sub-agents, or its own level price, but
 never less than its parent pays: every spread is >= 0 and the parent never sells
 below its cost. A storefront charges the owner's retail price (default: face value),
@@ -173,8 +174,9 @@ def _quote(sku: Sku, rows: list[tuple], retail: bool, version: str = "") -> Quot
     set_by_parent: Decimal | None = None  # the sub-agent price the previous agent chose
     own_retail: Decimal | None = None
     for agent_id, wallet_id, active, discount, sub_agent_price, retail_price in rows:
-        # An unconfigured level pays face value: the platform never sells below it by accident.
-        price = to_money(sku.face_value * (db.db_decimal(discount) if discount else Decimal(1)))
+        # An unconfigured level pays the base price (face value, or the SKU's list price):
+        # the platform never sells below it by accident.
+        price = to_money(sku.base_price * (db.db_decimal(discount) if discount else Decimal(1)))
         if links:
             price = max(set_by_parent if set_by_parent is not None else price, links[-1].unit_price)
         links.append(ChainLink(agent_id, wallet_id, price, bool(active)))

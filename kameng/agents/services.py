@@ -119,18 +119,20 @@ def set_price(
     sub_agent_price: Decimal | str | None = None,
     retail_price: Decimal | str | None = None,
 ) -> AgentPrice:
-    """An agent's own prices for a SKU, bounded by its cost below and face value above."""
+    """An agent's own prices for a SKU, bounded by its cost below and face value above
+    (a docked SKU listed above its face value: its list price)."""
     own_cost = quote(agent, sku).links[-1].unit_price
+    ceiling = max(sku.face_value, sku.base_price)
     values: dict[str, Decimal | None] = {}
     for field, raw in (("sub_agent_price", sub_agent_price), ("retail_price", retail_price)):
         if raw is None:
             continue
         price = parse_money(raw)
-        if price < own_cost or price > sku.face_value:
+        if price < own_cost or price > ceiling:
             raise PriceOutOfBounds(
-                f"{field} must be between your cost {own_cost} and face value {sku.face_value}",
+                f"{field} must be between your cost {own_cost} and face value {ceiling}",
                 min=str(own_cost),
-                max=str(sku.face_value),
+                max=str(ceiling),
             )
         values[field] = price
     if "sub_agent_price" in values and agent.depth >= settings.KAMENG_MAX_AGENT_DEPTH:

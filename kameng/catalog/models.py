@@ -47,6 +47,12 @@ class Sku(models.Model):
     kind = models.CharField(
         max_length=8, choices=Kind.choices, default=Kind.CARD, verbose_name="发货方式"
     )
+    # What the level discounts apply to (agents.pricing); empty: the face value. A docked
+    # SKU's is the upstream's price with the connection's markup (kameng.docking).
+    list_price = MoneyField(null=True, blank=True, verbose_name="标价")
+    # Card codes bought from an upstream site for each order (docking), not from stock:
+    # the order waits in `delivering` until the upstream answers.
+    forwarded = models.BooleanField(default=False, verbose_name="上游代发")
     # Set by the operator once the goods are confirmed as officially licensed (正版授权).
     authorised = models.BooleanField(default=False, verbose_name="正版授权")
     active = models.BooleanField(default=True, verbose_name="上架")
@@ -57,10 +63,23 @@ class Sku(models.Model):
         ordering = ["product", "face_value", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(face_value__gt=0), name="catalog_sku_face_positive"),
+            # Never a price of 0: a list price, when set, is a real one.
+            models.CheckConstraint(
+                condition=Q(list_price__isnull=True) | Q(list_price__gt=0),
+                name="catalog_sku_list_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(forwarded=False) | Q(kind="card"), name="catalog_sku_forwarded_card"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.name}"
+
+    @property
+    def base_price(self):
+        """What the level discounts apply to: the list price, else the face value."""
+        return self.list_price if self.list_price is not None else self.face_value
 
 
 class QuoteVersion(models.Model):
@@ -72,6 +91,9 @@ class QuoteVersion(models.Model):
     is still current (kameng.agents.pricing)."""
 
     token = models.CharField(max_length=32, verbose_name="版本")
+    # When it last changed, in unix seconds (the same triggers): the product listing's
+    # `updated_after` answers every SKU when prices may have changed since.
+    changed_at = models.FloatField(null=True, verbose_name="变更时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "报价版本"

@@ -18,8 +18,10 @@ def offers_for(agent: Agent, sku_id: int | None = None) -> list[dict]:
     skus = list(skus.select_related("product__category").order_by("product__category", "pk"))
     prices = {sku.pk: quote(agent, sku, retail=True) for sku in skus}
     stock: dict[int, tuple[bool, int | None]] = {}
-    for kind in {sku.kind for sku in skus}:
-        of_kind = [(sku, prices[sku.pk].top_price) for sku in skus if sku.kind == kind]
+    for kind in {fulfilment.kind_of(sku) for sku in skus}:
+        of_kind = [
+            (sku, prices[sku.pk].top_price) for sku in skus if fulfilment.kind_of(sku) == kind
+        ]
         stock.update(fulfilment.for_kind(kind).availability(of_kind))
     offers = []
     for sku in skus:

@@ -4,7 +4,8 @@ The order flow calls a SKU's fulfilment at fixed points (see `Fulfilment`) and d
 care how the goods move. Card codes come from stock, below orders, so their class is
 here; a direct top-up is handed to suppliers by `kameng.topup`, which sits above orders
 (it moves orders along as suppliers answer), so its class lives there and is named here
-by path: orders imports nothing above it. A docked upstream site will be one more row.
+by path: orders imports nothing above it. Card codes bought from a docked upstream site
+for each order (kameng.docking: `Sku.forwarded`) go the top-up's way, with codes back.
 """
 
 from decimal import Decimal
@@ -21,9 +22,11 @@ from kameng.orders.models import Order
 from kameng.stock import queries as stock_queries
 from kameng.stock import services as stock
 
+FORWARDED = "forwarded"
 FULFILMENT: dict[str, str] = {
     Sku.Kind.CARD: "kameng.orders.fulfilment.CardStock",
     Sku.Kind.DIRECT: "kameng.topup.fulfilment.DirectTopup",
+    FORWARDED: "kameng.topup.fulfilment.ForwardedCards",
 }
 
 
@@ -59,7 +62,12 @@ class Fulfilment(Protocol):
 
 
 def for_sku(sku: Sku) -> Fulfilment:
-    return for_kind(sku.kind)
+    return for_kind(kind_of(sku))
+
+
+def kind_of(sku: Sku) -> str:
+    """The FULFILMENT row of a SKU."""
+    return FORWARDED if sku.forwarded else sku.kind
 
 
 @cache

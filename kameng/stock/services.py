@@ -318,3 +318,41 @@ def available_stock(sku_id: int) -> int:
 def invalidate_order_cards(order_id: int) -> int:
     """Codes of an upheld complaint are dead: never sold again."""
     return Card.objects.filter(order_id=order_id).update(status=Card.Status.INVALID)
+
+
+def record_bought_cards(
+    *,
+    order_id: int,
+    sku_id: int,
+    supplier_id: int,
+    unit_cost: Decimal,
+    cards: list[tuple[str, str]],
+    source: str,
+    now: datetime,
+) -> None:
+    """Codes an upstream site delivered for one order (docking): stored encrypted as the
+    order's sold cards, in a batch of their own, inside the caller's transaction. A code
+    this site already holds (IntegrityError) is not sold twice: the caller's
+    transaction rolls back."""
+    batch = CardBatch.objects.create(
+        supplier_id=supplier_id,
+        sku_id=sku_id,
+        cost=unit_cost,
+        source_name=source[:255],
+        imported=len(cards),
+    )
+    Card.objects.bulk_create(
+        Card(
+            sku_id=sku_id,
+            supplier_id=supplier_id,
+            batch=batch,
+            code=code[:MAX_CODE_LENGTH],
+            secret_encrypted=vault.encrypt(secret),
+            secret_digest=vault.digest(secret),
+            cost=unit_cost,
+            status=Card.Status.SOLD,
+            order_id=order_id,
+            sold_at=now,
+        )
+        for code, secret in cards
+    )

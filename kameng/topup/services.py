@@ -13,19 +13,21 @@ Rules the code keeps (the suppliers' own documentation insists on them):
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from kameng import guards, vault
 from kameng.orders import services as orders
+from kameng.stock import services as stock
 from kameng.suppliers.errors import SupplierNotFound
-from kameng.suppliers.models import Supplier
+from kameng.suppliers.models import Offer, Supplier
 from kameng.text import is_printable
 from kameng.topup.dispatch import enqueue_query, open_attempt, query_delay
 from kameng.topup.errors import BadCallbackBody, CallbacksThrottled, CallbackTooLarge
@@ -57,6 +59,7 @@ class Report:
     retryable: bool = True  # failed: may the next supplier try? (async failures: yes)
     code: str = ""
     message: str = ""
+    cards: tuple[tuple[str, str], ...] = ()  # succeeded forwarded card orders: the codes
 
 
 def submit(attempt_id: int) -> None:
@@ -89,14 +92,22 @@ def submit(attempt_id: int) -> None:
     except SupplierUnreachable as exc:
         _unknown(attempt, exc)
         return
+    if result.stock_out:  # the next orders are refused before money moves
+        Offer.objects.filter(supplier_id=attempt.supplier_id, remote_sku=attempt.remote_sku).update(
+            remote_available=False, refreshed_at=timezone.now()
+        )
     apply(
         attempt.pk,
         Report(
-            result.outcome, result.supplier_order_no, result.retryable, result.code, result.message
+            result.outcome,
+            result.supplier_order_no,
+            result.retryable,
+            result.code,
+            result.message,
+            result.cards,
         ),
     )
-    if result.outcome == Outcome.PROCESSING:
-        _schedule_query(attempt)
+    _schedule_query(attempt)  # unless decided: accepted, or an answer we could not use
 
 
 def _adapter(supplier: Supplier):
@@ -134,7 +145,7 @@ def _unknown(attempt: Attempt, exc: SupplierUnreachable) -> None:
     """No trusted answer: the top-up may or may not have happened; query later."""
     log.warning("top-up %s: no trusted answer from %s: %s", attempt, attempt.supplier, exc)
     _set(attempt, AttemptStatus.UNKNOWN, message=str(exc)[:255])
-    _schedule_query(attempt)
+    _schedule_query(attempt, at_least=exc.retry_after or 0)
 
 
 def query(attempt_id: int) -> None:
@@ -153,7 +164,7 @@ def query(attempt_id: int) -> None:
         status = _adapter(attempt.supplier).query(attempt.request_id)
     except SupplierUnreachable as exc:
         log.warning("top-up %s: query failed: %s", attempt, exc)
-        _schedule_query(attempt)
+        _schedule_query(attempt, at_least=exc.retry_after or 0)
         return
     if not status.found:
         if attempt.status in (AttemptStatus.PENDING, AttemptStatus.UNKNOWN):
@@ -164,9 +175,11 @@ def query(attempt_id: int) -> None:
         log.error("top-up %s: %s has no order %s", attempt, attempt.supplier, attempt.request_id)
         _schedule_query(attempt)
         return
-    apply(attempt.pk, Report(status.outcome, status.supplier_order_no, True, status.code))
-    if status.outcome == Outcome.PROCESSING:
-        _schedule_query(attempt)
+    apply(
+        attempt.pk,
+        Report(status.outcome, status.supplier_order_no, True, status.code, cards=status.cards),
+    )
+    _schedule_query(attempt)  # unless decided
 
 
 def apply(attempt_id: int, report: Report) -> str:
@@ -176,7 +189,11 @@ def apply(attempt_id: int, report: Report) -> str:
         accepted(attempt_id, report, now)
         return Callback.Effect.APPLIED
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("order").get(pk=attempt_id)
+        attempt = (
+            Attempt.objects.select_for_update(of=("self", "order"))
+            .select_related("order__sku")
+            .get(pk=attempt_id)
+        )
         return conclude(attempt, report, now)
 
 
@@ -207,6 +224,9 @@ def conclude(attempt: Attempt, report: Report, now: datetime, *, note: str = "")
             return Callback.Effect.CONTRADICTION
         return Callback.Effect.DUPLICATE
     order = attempt.order
+    forwarded = report.outcome == Outcome.SUCCEEDED and order.sku.forwarded
+    if forwarded and not _store_cards(attempt, report, now):
+        return Callback.Effect.APPLIED  # left open: queried again for usable codes
     if report.outcome == Outcome.SUCCEEDED:
         _set(
             attempt,
@@ -228,6 +248,38 @@ def conclude(attempt: Attempt, report: Report, now: datetime, *, note: str = "")
         return Callback.Effect.APPLIED
     orders.fail_direct(order, now, note=note or f"top-up failed: {report.code or 'supplier'}")
     return Callback.Effect.APPLIED
+
+
+def _store_cards(attempt: Attempt, report: Report, now: datetime) -> bool:
+    """A forwarded card order's codes, as the upstream delivered them, become the
+    order's cards (encrypted). Not exactly as many as ordered, or a code this site
+    already holds: nothing is stored and the attempt stays open (logged; queried again,
+    escalated to the operator if it never comes right)."""
+    order = attempt.order
+    if len(report.cards) != order.quantity:
+        log.error(
+            "forwarded %s: %s delivered %d codes for %d ordered: not accepted",
+            attempt,
+            attempt.supplier,
+            len(report.cards),
+            order.quantity,
+        )
+        return False
+    try:
+        with transaction.atomic():
+            stock.record_bought_cards(
+                order_id=order.pk,
+                sku_id=order.sku_id,
+                supplier_id=attempt.supplier_id,
+                unit_cost=attempt.cost / order.quantity,
+                cards=list(report.cards),
+                source=f"{attempt.request_id} ({report.supplier_order_no or 'upstream'})",
+                now=now,
+            )
+    except IntegrityError:
+        log.error("forwarded %s: a delivered code is already held here: not accepted", attempt)
+        return False
+    return True
 
 
 def _fail_over(failed: Attempt, now) -> bool:
@@ -257,7 +309,11 @@ class CallbackReply:
 
 
 def receive_callback(
-    supplier_id: int, body: bytes | None, content_type: str, remote_addr: str = ""
+    supplier_id: int,
+    body: bytes | None,
+    content_type: str,
+    remote_addr: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> CallbackReply:
     """A supplier's callback: verify, find our attempt, apply, answer in its dialect.
 
@@ -280,7 +336,7 @@ def receive_callback(
         _refuse(supplier, Callback.Effect.UNVERIFIABLE, remote_addr, body, exc.message)
         raise
     try:
-        status = adapter.parse_callback(body, content_type)
+        status = adapter.parse_callback(body, content_type, headers)
     except MalformedCallback as exc:
         _refuse(supplier, Callback.Effect.MALFORMED, remote_addr, body, str(exc))
         raise BadCallbackBody(str(exc)) from None
@@ -298,7 +354,9 @@ def receive_callback(
         effect = Callback.Effect.UNKNOWN_REQUEST
     else:
         supplier_order_no = _excerpt(status.supplier_order_no, 64)
-        effect = apply(attempt.pk, Report(status.outcome, supplier_order_no, True))
+        effect = apply(
+            attempt.pk, Report(status.outcome, supplier_order_no, True, cards=status.cards)
+        )
     Callback.objects.create(
         supplier=supplier,
         request_id=_excerpt(request_id, 64),
@@ -404,9 +462,10 @@ def callback_url(supplier_id: int) -> str:
     return settings.KAMENG_PUBLIC_URL + reverse("topup-callback", args=[supplier_id])
 
 
-def _schedule_query(attempt: Attempt) -> None:
-    """Query later unless the attempt has been decided meanwhile (a fast callback)."""
-    delay = query_delay(attempt.queries)
+def _schedule_query(attempt: Attempt, *, at_least: float = 0) -> None:
+    """Query later unless the attempt has been decided meanwhile (a fast callback);
+    `at_least`: seconds the supplier asked us to wait (a 429's Retry-After)."""
+    delay = max(query_delay(attempt.queries), at_least)
     still_open = Attempt.objects.filter(pk=attempt.pk, status__in=UNSETTLED).update(
         next_query_at=timezone.now() + timedelta(seconds=delay)
     )

@@ -21,6 +21,7 @@ def supplier_callback(request: HttpRequest, supplier_id: int) -> HttpResponse:
             _bounded_body(request, settings.KAMENG_CALLBACK_MAX_BYTES),
             request.content_type or "",
             client_ip(request),
+            request.headers,
         )
     except DomainError as exc:
         response = JsonResponse(exc.as_dict(), status=exc.status)

@@ -3,7 +3,7 @@
 `adapter_for(supplier)` is the only entry point the rest of Kameng uses.
 """
 
-from kameng.upstream.adapters import kameng_http  # noqa: F401  (registers itself)
+from kameng.upstream.adapters import kameng_http, kameng_v1  # noqa: F401  (register themselves)
 from kameng.upstream.adapters.base import (
     REGISTRY,
     ForgedCallback,

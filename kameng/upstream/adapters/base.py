@@ -7,6 +7,7 @@ database; the workflow that decides what an answer means for an order lives in
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -28,7 +29,12 @@ class Outcome(StrEnum):
 
 class SupplierUnreachable(Exception):
     """Timeout, connection error, or an answer we cannot trust (bad signature,
-    garbage): the outcome is UNKNOWN. Never treat it as a failure; query later."""
+    garbage): the outcome is UNKNOWN. Never treat it as a failure; query later (not
+    before `retry_after` seconds when the supplier said so: a 429's Retry-After)."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SupplierNotReached(SupplierUnreachable):
@@ -80,6 +86,8 @@ class SubmitResult:
     retryable: bool = False  # FAILED only: safe to fail over to the next supplier
     code: str = ""
     message: str = ""
+    cards: tuple[tuple[str, str], ...] = ()  # SUCCEEDED card orders: (code, secret) pairs
+    stock_out: bool = False  # FAILED: the product cannot be had there now
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class StatusReport:
     found: bool = True  # False: the supplier has no order with this request id
     code: str = ""
     message: str = ""
+    cards: tuple[tuple[str, str], ...] = ()  # SUCCEEDED card orders: (code, secret) pairs
+    amount: Decimal | None = None  # what the supplier charged us, when it says
 
 
 class SupplierAdapter(ABC):
@@ -116,8 +126,11 @@ class SupplierAdapter(ABC):
         """Where our request stands. Raises SupplierUnreachable."""
 
     @abstractmethod
-    def parse_callback(self, body: bytes, content_type: str) -> StatusReport:
-        """Verify and read a callback. Raises ForgedCallback."""
+    def parse_callback(
+        self, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> StatusReport:
+        """Verify and read a callback (`headers`: the request's, for protocols that
+        sign in them). Raises ForgedCallback."""
 
     @abstractmethod
     def callback_reply(self, accepted: bool) -> tuple[int, bytes, str]:

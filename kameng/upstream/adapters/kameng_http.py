@@ -300,7 +300,9 @@ class KamengHttpAdapter(SupplierAdapter):
             message=message,
         )
 
-    def parse_callback(self, body: bytes, content_type: str) -> StatusReport:
+    def parse_callback(
+        self, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> StatusReport:
         # The content type is not trusted either way: only the signature counts.
         # v1 objects are flat: checked before parsing, so no nesting reaches the parser
         # (`[` × 100000 would exhaust its recursion limit).
