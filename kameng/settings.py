@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "kameng.webhooks",
     "kameng.payments",
     "kameng.reporting",
+    "kameng.docking",  # another Kameng site's goods resold here (货源对接)
     "kameng.storefront",
     "kameng.console",
     "kameng.demo",
@@ -273,6 +274,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {"task": "kameng.orders.tasks.expire_unpaid", "schedule": 30.0},
     "reconcile-ledger": {"task": "kameng.ledger.tasks.reconcile", "schedule": 3600.0},
     "poll-due-webhooks": {"task": "kameng.webhooks.tasks.poll_due_deliveries", "schedule": 30.0},
+    "sync-docked-sites": {"task": "kameng.docking.tasks.sync_connections", "schedule": 300.0},
+    "reconcile-docked-sites": {"task": "kameng.docking.tasks.reconcile", "schedule": 3600.0},
 }
 
 # --- Business rules an operator may tune -------------------------------------------

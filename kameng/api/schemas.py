@@ -1,6 +1,7 @@
 """Request and response shapes of API v1 (the OpenAPI document is generated from
 them). Money is a decimal string, e.g. "9.50"."""
 
+from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
@@ -44,6 +45,21 @@ class Product(BaseModel):
 
 class ProductList(BaseModel):
     products: list[Product]
+    as_of: str = Field(
+        description="the time of this listing on the platform's clock: the next updated_after"
+    )
+    complete: bool = Field(
+        description="every SKU on sale is in the list (always without updated_after): a "
+        "SKU missing from a complete list is no longer on sale"
+    )
+
+
+class ProductFilter(BaseModel):
+    updated_after: datetime | None = Field(
+        default=None,
+        description="only SKUs that may have changed since (an earlier listing's as_of; "
+        "allow a minute of overlap); may answer all of them (complete: true)",
+    )
 
 
 class Balance(BaseModel):

@@ -4,7 +4,10 @@ Mounted at /api/v1/; OpenAPI document at /api/v1/openapi.json, browsable at
 /api/v1/docs. Errors are {"error": {"code", "message", ...}} with a 4xx status.
 """
 
+from datetime import UTC
+
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Path, Query
 from ninja import Status as Answer
@@ -98,9 +101,16 @@ def own_order(request: HttpRequest, order_no: str) -> Order:
 
 
 @api.get("/products", response={200: schemas.ProductList, **ERRORS}, tags=["products"])
-def list_products(request: HttpRequest):
-    """The SKUs this agent may buy, at its own price, with stock state."""
-    return {"products": catalog.offers_for(agent_of(request))}
+def list_products(request: HttpRequest, filters: Query[schemas.ProductFilter]):
+    """The SKUs this agent may buy, at its own price, with stock state; with
+    `updated_after`, those that may have changed since (a docked site's sync)."""
+    as_of = timezone.now()
+    since = filters.updated_after
+    if since is not None and timezone.is_naive(since):
+        since = timezone.make_aware(since, UTC)  # a time without an offset is UTC
+    changed = catalog.changed_since(since) if since is not None else None
+    products = catalog.offers_for(agent_of(request), changed=changed)
+    return {"products": products, "as_of": as_of.isoformat(), "complete": changed is None}
 
 
 @api.get("/products/{sku_id}", response={200: schemas.Product, **ERRORS}, tags=["products"])

@@ -123,10 +123,11 @@ class KamengV1Adapter(SupplierAdapter):
 
     # --- the catalogue (docking sync) ----------------------------------------------
 
-    def list_products(self, updated_after: str | None = None) -> tuple[list[dict], str]:
+    def list_products(self, updated_after: str | None = None) -> tuple[list[dict], str, bool]:
         """The products this key may buy (all, or those that may have changed since
-        `updated_after`, a time on the upstream's clock) and the upstream's `as_of`
-        time of the listing (the next `updated_after`): the API's product objects."""
+        `updated_after`, a time on the upstream's clock): the API's product objects, the
+        upstream's `as_of` time of the listing (the next `updated_after`), and whether
+        the list is complete (a product missing from it is no longer on sale there)."""
         path = "/api/v1/products"
         if updated_after:
             path += "?" + urlencode({"updated_after": updated_after})
@@ -134,7 +135,8 @@ class KamengV1Adapter(SupplierAdapter):
         products, as_of = answer.get("products"), answer.get("as_of")
         if status != 200 or not isinstance(products, list) or not isinstance(as_of, str):
             raise SupplierUnreachable(f"product list: HTTP {status} {_error(answer)}")
-        return [p for p in products if isinstance(p, dict)], as_of
+        complete = answer.get("complete") is True or not updated_after
+        return [p for p in products if isinstance(p, dict)], as_of, complete
 
     # --- SupplierAdapter -----------------------------------------------------------
 
