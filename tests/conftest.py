@@ -5,7 +5,7 @@ from kameng.ledger.services import forget_system_accounts
 from tests import factories
 from tests.distributor import Distributor, distributor_for
 
-pytest_plugins = ["tests.live", "tests.browser"]
+pytest_plugins = ["tests.live", "tests.browser", "tests.sites"]
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from kameng.catalog.models import Category, Product, Sku
 from kameng.docking.errors import BadPriceRule, ConnectionNotFound, UpstreamUnreachable
 from kameng.docking.models import Connection, Discrepancy, DockedSku
 from kameng.errors import InvalidInput
-from kameng.money import parse_money, to_money
+from kameng.money import CENT, parse_money, to_money
 from kameng.suppliers import services as suppliers
 from kameng.suppliers.models import Offer, Supplier
 from kameng.topup.models import Attempt
@@ -134,7 +134,7 @@ def _price_rule(percent: Decimal | str, fixed: Decimal | str, rounding: str) -> 
         percent = Decimal(str(percent))
     except InvalidOperation:
         raise BadPriceRule(f"markup percent {percent!r} is not a number") from None
-    fixed = parse_money(fixed)
+    fixed = parse_money(fixed, allow_zero=True)
     if not percent.is_finite() or percent < 0 or percent > 1000 or fixed < 0:
         raise BadPriceRule("a markup is between 0 and 1000 % and a fixed amount of 0 or more")
     if rounding not in _STEPS:
@@ -157,9 +157,13 @@ def top_price(cost: Decimal, connection: Connection) -> Decimal:
 
 
 def list_price(cost: Decimal, connection: Connection, top_discount: Decimal) -> Decimal:
-    """The list price whose top-level discount gives `top_price` (or a cent more)."""
+    """The lowest list price whose top-level price (list × discount, to the cent, as
+    agents.pricing computes it) is at least `top_price`."""
     wanted = top_price(cost, connection)
-    return (wanted / top_discount).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    listed = (wanted / top_discount).quantize(CENT, rounding=ROUND_CEILING)
+    while listed > CENT and to_money((listed - CENT) * top_discount) >= wanted:
+        listed -= CENT
+    return listed
 
 
 def _top_discount() -> Decimal:
@@ -250,6 +254,8 @@ def sync(connection: Connection, *, full: bool = False, now: datetime | None = N
         if complete:
             fields["full_synced_at"] = now
         Connection.objects.filter(pk=connection.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(connection, name, value)
     report.below_cost = _below_cost(connection)
     return report
 
