@@ -16,8 +16,11 @@ from tests import factories
 from tests.sites import KamengSite
 
 # The upstream's own settings: no rate limit in the way of a test's bursts, its own
-# top-ups queried quickly.
+# top-ups queried quickly, and no risk control (hundreds of orders a minute from one
+# distributor is what it holds for review: tests/risk; an operator docking a site
+# tunes its rules for that site's key).
 UPSTREAM_ENV = {
+    "KAMENG_RISK_ENABLED": "0",
     "KAMENG_API_RATE_LIMIT": "100000/1",
     "KAMENG_SUPPLIER_TIMEOUT": "2",
     "KAMENG_TOPUP_QUERY_AFTER_SECONDS": "0.5",
@@ -159,3 +162,65 @@ def downstream(worker, upstream) -> Downstream:
     )
     buyer = factories.agent("buyer", funds="5000")
     return Downstream(connection, buyer)
+
+
+SEED_MIDDLE = """
+    from kameng.docking import services as docking
+    from tests import factories
+    from tests.distributor import distributor_for
+
+    factories.levels()
+    docking.connect("上游A", url="{url}", app_key="{app_key}", secret="{secret}")
+    reseller = factories.agent("site_c", funds="100000")
+    key = distributor_for(reseller)
+    emit({{"app_key": key.app_key, "secret": key.secret, "agent_id": reseller.pk}})
+"""
+
+
+@dataclass
+class Middle:
+    """The site between: docked to the upstream, selling to us (a chain C → B → A)."""
+
+    site: KamengSite
+    app_key: str
+    secret: str
+    agent_id: int
+
+    def sync(self) -> dict:
+        return self.site.run(
+            """
+            from kameng.docking import services as docking
+            emit(docking.sync(docking.get_connection("上游A")).as_dict())
+            """
+        )
+
+    def mirrored(self, upstream_sku_id: int) -> int:
+        """Its SKU id for one of the upstream's."""
+        return self.site.run(
+            f"""
+            from kameng.docking.models import DockedSku
+            emit(DockedSku.objects.get(remote_sku_id={upstream_sku_id}).sku_id)
+            """
+        )
+
+    def order(self, out_trade_no: str) -> dict | None:
+        """Its order for one of our requests, and the request it forwarded upstream."""
+        return self.site.run(
+            f"""
+            from kameng.orders.models import Order
+            from kameng.topup.models import Attempt
+            order = Order.objects.filter(out_trade_no="{out_trade_no}").first()
+            attempts = list(Attempt.objects.filter(order=order).values_list("request_id",
+                            "status")) if order else []
+            emit(None if order is None else {{"status": order.status, "attempts": attempts}})
+            """
+        )
+
+
+@pytest.fixture(scope="session")
+def middle(kameng_sites, upstream) -> Middle:
+    site = kameng_sites("mid", env=UPSTREAM_ENV)
+    seeded = site.run(
+        SEED_MIDDLE.format(url=upstream.site.url, app_key=upstream.app_key, secret=upstream.secret)
+    )
+    return Middle(site=site, **seeded)
