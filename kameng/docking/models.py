@@ -38,6 +38,8 @@ class Connection(models.Model):
     synced_at = models.DateTimeField("最近同步", null=True, blank=True)
     full_synced_at = models.DateTimeField("最近完整同步", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=255, blank=True)
+    # Our prepaid balance there at the last sync: orders are refused there once it is spent.
+    balance = MoneyField("上游余额", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ def connection_view(connection: Connection) -> dict:
         "full_synced_at": (
             connection.full_synced_at.isoformat() if connection.full_synced_at else None
         ),
+        "balance": str(connection.balance) if connection.balance is not None else None,
         "last_error": connection.last_error,
         "open_discrepancies": connection.discrepancies.filter(resolved_at__isnull=True).count(),
     }

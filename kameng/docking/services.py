@@ -28,7 +28,7 @@ from kameng.catalog.models import Category, Product, Sku
 from kameng.docking.errors import BadPriceRule, ConnectionNotFound, UpstreamUnreachable
 from kameng.docking.models import Connection, Discrepancy, DockedSku
 from kameng.errors import InvalidInput
-from kameng.money import CENT, parse_money, to_money
+from kameng.money import CENT, InvalidAmount, parse_money, to_money
 from kameng.suppliers import services as suppliers
 from kameng.suppliers.models import Offer, Supplier
 from kameng.topup.models import Attempt
@@ -134,7 +134,10 @@ def _price_rule(percent: Decimal | str, fixed: Decimal | str, rounding: str) -> 
         percent = Decimal(str(percent))
     except InvalidOperation:
         raise BadPriceRule(f"markup percent {percent!r} is not a number") from None
-    fixed = parse_money(fixed, allow_zero=True)
+    try:
+        fixed = parse_money(fixed, allow_zero=True)
+    except InvalidAmount:
+        raise BadPriceRule(f"fixed markup {fixed!r} is not an amount of 0 or more") from None
     if not percent.is_finite() or percent < 0 or percent > 1000 or fixed < 0:
         raise BadPriceRule("a markup is between 0 and 1000 % and a fixed amount of 0 or more")
     if rounding not in _STEPS:
@@ -202,11 +205,15 @@ def sync(connection: Connection, *, full: bool = False, now: datetime | None = N
     full = full or connection.full_synced_at is None or not connection.watermark
     full = full or connection.full_synced_at < now - FULL_SYNC_EVERY
     since = None if full else _minus_overlap(connection.watermark)
+    adapter = _adapter(connection)
     try:
-        products, as_of, complete = _listing(_adapter(connection), since)
+        products, as_of, complete = _listing(adapter, since)
+        balance = adapter.balance()
     except UpstreamUnreachable as exc:
         Connection.objects.filter(pk=connection.pk).update(last_error=exc.message[:255])
         raise
+    except SupplierUnreachable:
+        balance = connection.balance  # the listing came: the balance can wait
     report = SyncReport(connection.supplier.name, complete, as_of)
     discount = _top_discount()
     excluded = set(connection.excluded)
@@ -250,7 +257,7 @@ def sync(connection: Connection, *, full: bool = False, now: datetime | None = N
             if (gone or remote_id in excluded) and docked.delisted_at is None:
                 _delist(docked, now)
                 report.delisted.append(docked.sku_id)
-        fields = {"watermark": as_of, "synced_at": now, "last_error": ""}
+        fields = {"watermark": as_of, "synced_at": now, "last_error": "", "balance": balance}
         if complete:
             fields["full_synced_at"] = now
         Connection.objects.filter(pk=connection.pk).update(**fields)

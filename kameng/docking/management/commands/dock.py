@@ -83,6 +83,8 @@ class Command(KamengCommand):
         reconcile.add_argument("name", nargs="?", help="one connection (default: all)")
         reconcile.add_argument("--hours", type=float, default=48, help="how far back")
         subs.add_parser("discrepancies", help="what reconciliation found, unresolved", **kw)
+        for sub in subs.choices.values():  # `kameng dock list --json`, as with other commands
+            sub.add_argument("--json", action="store_true", help="one line of JSON, for scripts")
 
     def handle(self, *args, subcommand: str, **options) -> None:
         getattr(self, f"_{subcommand}")(options)
@@ -120,7 +122,15 @@ class Command(KamengCommand):
             self.print_json(services.sync_all())
 
     def _list(self, o: dict) -> None:
-        columns = ["name", "url", "markup_percent", "mirrored", "synced_at", "last_error"]
+        columns = [
+            "name",
+            "url",
+            "markup_percent",
+            "mirrored",
+            "balance",
+            "synced_at",
+            "last_error",
+        ]
         self.print_rows(queries.connections(), columns, empty="no docked sites")
 
     def _reconcile(self, o: dict) -> None:
