@@ -176,7 +176,7 @@ class AgentPriceForm(forms.ModelForm):
         own_cost = quote(agent, sku).links[-1].unit_price
         for name in ("sub_agent_price", "retail_price"):
             price = cleaned.get(name)
-            ceiling = max(sku.face_value, sku.base_price)
+            ceiling = sku.price_ceiling
             if price is not None and not own_cost <= price <= ceiling:
                 self.add_error(name, f"须在成本价 {own_cost} 与面值 {ceiling} 之间")
         limit = settings.KAMENG_MAX_AGENT_DEPTH

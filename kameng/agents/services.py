@@ -122,7 +122,7 @@ def set_price(
     """An agent's own prices for a SKU, bounded by its cost below and face value above
     (a docked SKU listed above its face value: its list price)."""
     own_cost = quote(agent, sku).links[-1].unit_price
-    ceiling = max(sku.face_value, sku.base_price)
+    ceiling = sku.price_ceiling
     values: dict[str, Decimal | None] = {}
     for field, raw in (("sub_agent_price", sub_agent_price), ("retail_price", retail_price)):
         if raw is None:

@@ -81,6 +81,11 @@ class Sku(models.Model):
         """What the level discounts apply to: the list price, else the face value."""
         return self.list_price if self.list_price is not None else self.face_value
 
+    @property
+    def price_ceiling(self):
+        """The most an agent may ask: the face value, or a docked SKU's list price above it."""
+        return max(self.face_value, self.base_price)
+
 
 class QuoteVersion(models.Model):
     """One row (id 1) whose token changes whenever anything a price quote is computed

@@ -324,16 +324,7 @@ def _add(connection: Connection, product: dict, discount: Decimal, now: datetime
         refreshed_at=now,
     )
     return DockedSku.objects.create(
-        connection=connection,
-        remote_sku_id=product["sku_id"],
-        sku=sku,
-        name=product["name"][:128],
-        product=product["product"][:128],
-        category=product["category"][:64],
-        cost=product["price"],
-        in_stock=product["in_stock"],
-        stock=product["stock"],
-        seen_at=now,
+        connection=connection, remote_sku_id=product["sku_id"], sku=sku, **_seen(product, now)
     )
 
 
@@ -381,16 +372,20 @@ def _update(
 
 
 def _record(docked: DockedSku, product: dict, now: datetime) -> None:
-    DockedSku.objects.filter(pk=docked.pk).update(
-        name=product["name"][:128],
-        product=product["product"][:128],
-        category=product["category"][:64],
-        cost=product["price"],
-        in_stock=product["in_stock"],
-        stock=product["stock"],
-        seen_at=now,
-        delisted_at=None,
-    )
+    DockedSku.objects.filter(pk=docked.pk).update(**_seen(product, now), delisted_at=None)
+
+
+def _seen(product: dict, now: datetime) -> dict:
+    """What the upstream just said about a product, as DockedSku keeps it."""
+    return {
+        "name": product["name"][:128],
+        "product": product["product"][:128],
+        "category": product["category"][:64],
+        "cost": product["price"],
+        "in_stock": product["in_stock"],
+        "stock": product["stock"],
+        "seen_at": now,
+    }
 
 
 def _stop(docked: DockedSku | None, offers: dict[int, Offer], now: datetime) -> None:

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kameng import guards, vault
+from kameng.money import to_money
 from kameng.orders import services as orders
 from kameng.stock import services as stock
 from kameng.suppliers.errors import SupplierNotFound
@@ -271,7 +272,7 @@ def _store_cards(attempt: Attempt, report: Report, now: datetime) -> bool:
                 order_id=order.pk,
                 sku_id=order.sku_id,
                 supplier_id=attempt.supplier_id,
-                unit_cost=attempt.cost / order.quantity,
+                unit_cost=to_money(attempt.cost / order.quantity),
                 cards=list(report.cards),
                 source=f"{attempt.request_id} ({report.supplier_order_no or 'upstream'})",
                 now=now,

@@ -100,6 +100,17 @@ class Upstream:
             """
         )
 
+    def sell(self, sku_id: int, out_trade_no: str) -> None:
+        """Someone else's sale there (our key's agent, not through us)."""
+        self.site.run(
+            f"""
+            from kameng.orders import services as orders
+            from kameng.agents.models import Agent
+            orders.place_order(agent=Agent.objects.get(pk={self.agent_id}), sku_id={sku_id},
+                               quantity=1, out_trade_no="{out_trade_no}")
+            """
+        )
+
     def order(self, out_trade_no: str) -> dict | None:
         """The upstream's record of one of our forwarded requests."""
         return self.site.run(

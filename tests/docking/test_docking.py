@@ -200,14 +200,7 @@ def test_an_upstream_stock_out_is_refused_here_before_money_moves(downstream, up
     card = upstream.card_sku(face="10.00", cards=1)
     docking.sync(downstream.connection)
     sku_id = mirrored(downstream, card["sku_id"]).sku_id
-    upstream.site.run(
-        f"""
-        from kameng.orders import services as orders
-        from kameng.agents.models import Agent
-        orders.place_order(agent=Agent.objects.get(pk={upstream.agent_id}),
-                           sku_id={card["sku_id"]}, quantity=1, out_trade_no="sold-there")
-        """
-    )
+    upstream.sell(card["sku_id"], "sold-there")
     docking.sync(downstream.connection)  # incremental: the stock moved there
     offer = Offer.objects.get(sku_id=sku_id)
     assert (offer.remote_available, offer.remote_stock) == (False, 0)
@@ -221,14 +214,7 @@ def test_a_stock_out_learnt_when_forwarding_refunds_and_stops_the_next_orders(do
     card = upstream.card_sku(face="15.00", cards=1)
     docking.sync(downstream.connection)
     sku_id = mirrored(downstream, card["sku_id"]).sku_id
-    upstream.site.run(
-        f"""
-        from kameng.orders import services as orders
-        from kameng.agents.models import Agent
-        orders.place_order(agent=Agent.objects.get(pk={upstream.agent_id}),
-                           sku_id={card["sku_id"]}, quantity=1, out_trade_no="sold-there-2")
-        """
-    )
+    upstream.sell(card["sku_id"], "sold-there-2")
     before = ledger.balance(downstream.buyer.wallet_id)
     order = settled(buy(downstream, sku_id, "B-OUT-2"))  # our sync did not know yet
     assert order.status == Status.REFUNDED
