@@ -50,6 +50,7 @@ NAV: dict[str, tuple[Item, ...]] = {
         Item(_("审核队列"), "console:o:queues"),
         Item(_("代理"), "console:o:agents"),
         Item(_("供应商"), "console:o:suppliers"),
+        Item(_("货源对接"), "console:o:docking"),
         Item(_("账本"), "console:o:ledger"),
         Item(_("支付与退款"), "console:o:payments"),
         Item(_("风控规则"), "console:o:risk_rules"),

@@ -79,6 +79,10 @@ def connect(
         raise InvalidInput("the upstream's URL must start with http:// or https://")
     if not app_key or not secret:
         raise InvalidInput("an upstream key needs its app_key and its secret")
+    if not (app_key + secret).isascii() or not (app_key + secret).isprintable():
+        raise InvalidInput("an upstream key and secret are printable ASCII (as Kameng issues them)")
+    if Supplier.objects.filter(name=name).exists():
+        raise InvalidInput(f"a supplier named {name!r} exists already: choose another name")
     probe = Supplier(
         name=name, mode=Supplier.Mode.API, adapter=ADAPTER, api_base_url=url.rstrip("/")
     )

@@ -16,6 +16,7 @@ from kameng.catalog.errors import OutOfStock
 from kameng.docking import services as docking
 from kameng.docking.errors import BadPriceRule, UpstreamUnreachable
 from kameng.docking.models import Connection, DockedSku
+from kameng.errors import InvalidInput
 from kameng.orders import services as orders
 from kameng.suppliers.models import Offer, Supplier
 from tests import factories
@@ -133,6 +134,14 @@ def test_a_price_rule_that_could_sell_below_cost_is_refused(db, stub):
         with pytest.raises(BadPriceRule):
             docking.connect("坏规则", url=stub.url, app_key="k", secret="s", **rule)
     assert not Supplier.objects.filter(name="坏规则").exists()
+
+
+def test_a_key_that_cannot_be_sent_or_a_name_taken_is_refused_before_asking(connection, stub):
+    with pytest.raises(InvalidInput, match="ASCII"):
+        docking.connect("另一站", url=stub.url, app_key="密钥", secret="s")
+    with pytest.raises(InvalidInput, match="exists already"):
+        docking.connect("桩站", url=stub.url, app_key="k", secret="s")
+    assert Supplier.objects.count() == 1
 
 
 def test_an_upstream_that_does_not_answer_is_not_connected(db):

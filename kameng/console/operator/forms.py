@@ -3,12 +3,15 @@ typed); whether a decision is allowed is the services' to say (kameng.refusals s
 their refusals on the form)."""
 
 import json
+import re
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from kameng.risk.rules import KINDS
+from kameng.suppliers.models import Supplier
 
 # Refusals an operator can meet on these pages (kameng.errors titles; makemessages does
 # not read the classes, so they are marked here).
@@ -37,6 +40,9 @@ OPERATOR_ERROR_TITLES = (
     gettext_noop("没有这笔退款"),
     gettext_noop("只有失败的退款可以重试"),
     gettext_noop("订单不在待审核状态（可能已被处理）"),
+    gettext_noop("没有这个对接站点"),
+    gettext_noop("加价规则不正确"),
+    gettext_noop("上游站点无法访问"),
 )
 
 REASON_MAX = 1000
@@ -216,3 +222,97 @@ class ConfirmPaymentForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("订单号或交易号"), max_length=64, required=False)
+
+
+# Connection.Rounding, as the operator reads it (the model's labels are the admin's).
+ROUNDINGS = [
+    ("none", _("不取整")),
+    ("tenth", _("向上取整到 0.1 元")),
+    ("yuan", _("向上取整到 1 元")),
+]
+
+
+class PriceRuleForm(forms.Form):
+    """A docked site's price rule: what our top level pays is the upstream's price ×
+    (1 + percent / 100) + fixed, rounded up. Its bounds are docking's to say
+    (BadPriceRule, shown on the form)."""
+
+    markup_percent = forms.DecimalField(
+        label=_("加价百分比"),
+        max_digits=6,
+        decimal_places=2,
+        initial=0,
+        help_text=_("例如 5 即加价 5%"),
+    )
+    markup_fixed = forms.DecimalField(
+        label=_("固定加价（元）"), max_digits=12, decimal_places=2, initial=0
+    )
+    rounding = forms.ChoiceField(label=_("取整"), choices=ROUNDINGS, initial="none")
+    auto_price = forms.BooleanField(
+        label=_("自动同步价格"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "开启：每次同步按上游价格重新定价；关闭：保持首次上架时的价格，成本超过售价即停售"
+        ),
+    )
+
+
+class ConnectForm(PriceRuleForm):
+    """接入上游站点: the other Kameng's address and one of its agent keys (the key is
+    tried before anything is saved)."""
+
+    name = forms.CharField(label=_("名称"), max_length=128, help_text=_("在本站作为供应商的名称"))
+    url = forms.URLField(
+        label=_("上游站点地址"),
+        max_length=255,
+        assume_scheme="https",
+        help_text=_("例如 https://upstream.example.com"),
+    )
+    app_key = forms.CharField(
+        label=_("app_key"),
+        max_length=64,
+        validators=[RegexValidator(r"^[\x21-\x7e]+\Z", _("app_key 只能包含英文字母、数字和符号"))],
+    )
+    secret = forms.CharField(
+        label=_("密钥"),
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("上游代理后台的 API 密钥，加密存储，不再显示"),
+    )
+
+    field_order = ["name", "url", "app_key", "secret"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if not url.startswith(("http://", "https://")):
+            raise forms.ValidationError(_("地址须以 http:// 或 https:// 开头"))
+        return url
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("请填写名称"))
+        if Supplier.objects.filter(name=name).exists():
+            raise forms.ValidationError(_("供应商名称已被占用"))
+        return name
+
+
+class ConnectionSettingsForm(PriceRuleForm):
+    """A docked site's price rule and the upstream SKUs not mirrored here; the next
+    sync applies them."""
+
+    excluded = forms.CharField(
+        label=_("不同步的上游 SKU"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono"}),
+        help_text=_("上游 SKU id，用逗号或空格分隔；已上架的将在下次同步时下架"),
+    )
+
+    def clean_excluded(self) -> list[int]:
+        words = [w for w in re.split(r"[\s,，、]+", self.cleaned_data["excluded"]) if w]
+        if any(not w.isascii() or not w.isdigit() or len(w) > 18 for w in words):
+            raise forms.ValidationError(_("上游 SKU id 须为数字，用逗号或空格分隔"))
+        return sorted({int(w) for w in words})

@@ -1,7 +1,8 @@
 """The operator's console (/console/o/), beside the Django admin: request.principal is
 the staff user. The dashboard, the review queues (supplier applications, disputes,
 top-up and withdrawal requests, risk review), the agent tree, suppliers, the ledger and
-payments needing attention; its own second factor (TOTP) is set up here.
+payments needing attention, the upstream Kameng sites docked here (货源对接); its own
+second factor (TOTP) is set up here.
 
 Views only translate HTTP: a decision is a POST that calls the service with the
 operator (the services record who decided), then redirects with a message. A decision
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -33,6 +35,8 @@ from kameng.console.operator import queries
 from kameng.console.operator.forms import (
     ApplicationDecisionForm,
     ConfirmPaymentForm,
+    ConnectForm,
+    ConnectionSettingsForm,
     DisputeDecisionForm,
     RejectForm,
     RiskDecisionForm,
@@ -43,6 +47,9 @@ from kameng.console.operator.forms import (
     WithdrawalPayForm,
 )
 from kameng.console.scope import one
+from kameng.docking import queries as docking_queries
+from kameng.docking import services as docking
+from kameng.docking.errors import UpstreamUnreachable
 from kameng.errors import DomainError
 from kameng.ledger import services as ledger
 from kameng.ledger.models import Account, Entry, Journal
@@ -626,6 +633,174 @@ def supplier(request: HttpRequest, pk: int) -> HttpResponse:
         "application": SupplierApplication.objects.filter(supplier=found).first(),
     }
     return render(request, "console/operator/supplier.html", context)
+
+
+# --- docking ---------------------------------------------------------------------------
+
+
+def _sync_done(report: docking.SyncReport) -> str:
+    return gettext(
+        "已同步 %(name)s：新增 %(added)s 个，更新 %(updated)s 个，重新上架 %(relisted)s 个，"
+        "下架 %(delisted)s 个，低于成本停售 %(below)s 个。"
+    ) % {
+        "name": report.connection,
+        "added": len(report.added),
+        "updated": len(report.updated),
+        "relisted": len(report.relisted),
+        "delisted": len(report.delisted),
+        "below": len(report.below_cost),
+    }
+
+
+@operator_page
+@sensitive_post_parameters("secret")
+@require_http_methods(["GET", "POST"])
+def docking_index(request: HttpRequest) -> HttpResponse:
+    """货源对接: the upstream Kameng sites this one resells (price rule, what is mirrored,
+    the last sync and its error, each with 立即同步), the open reconciliation
+    discrepancies, and 接入上游站点 (POST: the key is tried on the upstream first)."""
+    form = ConnectForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                connection = docking.connect(
+                    data["name"],
+                    url=data["url"],
+                    app_key=data["app_key"],
+                    secret=data["secret"],
+                    markup_percent=data["markup_percent"],
+                    markup_fixed=data["markup_fixed"],
+                    rounding=data["rounding"],
+                    auto_price=data["auto_price"],
+                )
+            except DomainError as exc:
+                add_refusal(form, exc)
+                if isinstance(exc, UpstreamUnreachable):
+                    form.add_error(None, exc.message)  # refused, timed out, a bad key
+                status = refusal_status(exc)
+            else:
+                messages.success(
+                    request,
+                    gettext("已接入 %(name)s。点击「立即同步」上架它的商品。")
+                    % {"name": connection.supplier.name},
+                )
+                return redirect("console:o:docking")
+    discrepancies = docking_queries.open_discrepancies()
+    for row in discrepancies:
+        row["found_at"] = parse_datetime(row["found_at"])
+    context = {
+        "connections": list(docking_queries.connection_rows()),
+        "discrepancies": discrepancies,
+        "form": form,
+    }
+    return render(request, "console/operator/docking.html", context, status=status)
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def docking_connection(request: HttpRequest, pk: int) -> HttpResponse:
+    """One docked site: its price rule and exclusions (POST: saved, applied by the next
+    sync), its mirrored SKUs with what they cost and what our top level pays, 立即同步
+    and 对账."""
+    connection = one(docking_queries.connection_rows(), pk=pk)
+    form = ConnectionSettingsForm(
+        request.POST or None,
+        initial={
+            "markup_percent": connection.markup_percent,
+            "markup_fixed": connection.markup_fixed,
+            "rounding": connection.rounding,
+            "auto_price": connection.auto_price,
+            "excluded": " ".join(str(remote) for remote in connection.excluded),
+        },
+    )
+    here = reverse("console:o:docking_connection", args=[connection.pk])
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            outcome = _decide(
+                request,
+                form,
+                lambda: docking.configure(connection, **form.cleaned_data),
+                gettext("已保存 %(name)s 的设置，下次同步时生效。")
+                % {"name": connection.supplier.name},
+                here,
+            )
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            status = outcome
+    page = _page(request, docking_queries.mirrored_skus(connection))
+    docking_queries.with_top_prices(page.object_list)
+    context = {"connection": connection, "form": form, "page_obj": page}
+    return render(request, "console/operator/docking_connection.html", context, status=status)
+
+
+def _docking_back(request: HttpRequest, connection_pk: int) -> str:
+    """Where a button sends the operator back: the site's page or the list."""
+    if request.POST.get("back") == "connection":
+        return reverse("console:o:docking_connection", args=[connection_pk])
+    return reverse("console:o:docking")
+
+
+@operator_page
+@require_http_methods(["POST"])
+def docking_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    """立即同步: mirror the upstream's products now (as the beat task does). An upstream
+    that does not answer changes nothing; its error is kept on the connection."""
+    connection = one(docking_queries.connection_rows(), pk=pk)
+    try:
+        report = docking.sync(connection)
+    except DomainError as exc:
+        messages.error(
+            request,
+            gettext("同步 %(name)s 失败：%(reason)s（%(detail)s）")
+            % {
+                "name": connection.supplier.name,
+                "reason": refusal_text(exc),
+                "detail": exc.message,
+            },
+        )
+    else:
+        messages.success(request, _sync_done(report))
+    return redirect(_docking_back(request, connection.pk))
+
+
+@operator_page
+@require_http_methods(["POST"])
+def docking_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
+    """对账: ask the upstream about every order forwarded to it in the last 48 hours;
+    each disagreement is kept as a discrepancy (listed on the docking page)."""
+    connection = one(docking_queries.connection_rows(), pk=pk)
+    try:
+        report = docking.reconcile(connection)
+    except DomainError as exc:
+        messages.error(
+            request,
+            gettext("对账 %(name)s 失败：%(reason)s")
+            % {"name": connection.supplier.name, "reason": refusal_text(exc)},
+        )
+        return redirect(_docking_back(request, connection.pk))
+    found = {
+        "name": report.connection,
+        "checked": report.checked,
+        "mismatches": len(report.mismatches),
+        "unreachable": report.unreachable,
+    }
+    text = (
+        gettext(
+            "已对账 %(name)s：核对 %(checked)s 笔，不一致 %(mismatches)s 笔，"
+            "无法查询 %(unreachable)s 笔。"
+        )
+        % found
+    )
+    if report.mismatches or report.unreachable:
+        messages.warning(request, text)
+    else:
+        messages.success(request, text)
+    return redirect(_docking_back(request, connection.pk))
 
 
 # --- ledger ----------------------------------------------------------------------------

@@ -3,9 +3,14 @@ own choice labels are plain Chinese strings (the admin's), so the console keeps 
 translatable ones here. `{{ request.status|op_label:"topup" }}`; an unknown value is
 shown as it is."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from kameng.money import to_money
 
 register = template.Library()
 
@@ -88,6 +93,18 @@ LABELS: dict[str, dict[str, Promise]] = {
         "confirmed": _("人工确认收款"),
         "retried": _("人工重试退款"),
     },
+    # kameng.docking: Connection.Rounding, Discrepancy.Kind.
+    "rounding": {
+        "none": _("不取整"),
+        "tenth": _("向上取整到 0.1 元"),
+        "yuan": _("向上取整到 1 元"),
+    },
+    "discrepancy": {
+        "not_delivered": _("本站已发货，上游未成功"),
+        "delivered_upstream": _("本站已失败/退款，上游已成功"),
+        "missing": _("上游无此订单"),
+        "amount": _("金额不一致"),
+    },
 }
 
 # badge--<tone> (kameng.css) per status value.
@@ -140,3 +157,18 @@ def percent(value: object) -> str:
     if value is None or value == "":
         return "—"
     return f"{value * 100:.1f}%"
+
+
+@register.filter
+def price_rule(connection: object) -> str:
+    """A docked site's price rule (kameng.docking.models.Connection) as the operator
+    reads it: "+5% +0.50 元，向上取整到 0.1 元"."""
+    percent = Decimal(str(connection.markup_percent))
+    text = f"{percent:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return gettext("+%(percent)s +%(fixed)s 元，%(rounding)s") % {
+        "percent": f"{text}%",
+        "fixed": f"{to_money(connection.markup_fixed):.2f}",
+        "rounding": op_label(connection.rounding, "rounding"),
+    }

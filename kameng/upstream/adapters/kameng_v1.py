@@ -81,6 +81,8 @@ class KamengV1Adapter(SupplierAdapter):
         full_path = parts.path.rstrip("/") + path
         payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = signed_headers(creds.merchant_id, creds.secret, method, full_path, payload)
+        if not all(value.isascii() for value in headers.values()):
+            raise SupplierNotReached("the key cannot be sent: not ASCII")
         if payload:
             headers["Content-Type"] = "application/json"
         url = f"{parts.scheme}://{parts.netloc}{full_path}"

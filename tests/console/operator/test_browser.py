@@ -137,3 +137,27 @@ def test_the_risk_pages_fit_and_an_operator_approves_a_held_order(
     _show(page, live_server, "/console/o/risk/", "risk-rules")
     _show(page, live_server, "/console/o/risk/blocked/", "risk-blocked")
     assert "数量达到 3 件" in page.content()
+
+
+@pytest.mark.parametrize("page", SIZES, indirect=True)
+def test_the_docking_pages_fit_and_a_failed_sync_is_shown(
+    page, live_server, operator, connection, mirrored
+):
+    """The docked sites and a site's page fit the window; 立即同步 against an upstream
+    that does not answer shows the error on the list, and the site's page marks the
+    SKU sold below cost."""
+    from kameng.docking.models import Connection
+
+    log_in_page(page, live_server, lands="/console/o/", person=operator)
+    _show(page, live_server, "/console/o/docking/", "docking")
+    assert "+5% +0.50 元，向上取整到 0.1 元" in page.locator("tbody tr").first.inner_text()
+    page.click("text=立即同步")
+    page.wait_for_selector(".alert--error")
+    assert "上游站点无法访问" in page.locator(".alert--error").inner_text()
+    assert overflow_x(page) == 0
+    screenshot(page, f"console-operator-docking-error-{size_name(page)}")
+    assert Connection.objects.get(pk=connection.pk).last_error
+    page.click("tbody >> text=上游站点甲")
+    page.wait_for_url(f"**/docking/{connection.pk}/")
+    _show(page, live_server, f"/console/o/docking/{connection.pk}/", "docking-connection")
+    assert page.locator(".badge", has_text="低于成本，已停售").count() == 1
