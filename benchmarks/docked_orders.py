@@ -3,12 +3,12 @@
     .venv/bin/python benchmarks/docked_orders.py [--orders 200] [--postgres URL]
         [--redis redis://127.0.0.1:6379/13]
 
-Two live Kameng sites on this machine, each a web server (`kameng runserver`) and a
+Two live Kameng sites on this machine, each gunicorn (2 processes × 4 threads) and a
 Celery worker on its own database (tests/sites.py starts them; SQLite files, or with
 --postgres fresh PostgreSQL databases on that server): the upstream A with a card SKU
 and codes, and the downstream B docked to it (`kameng dock connect`, then a sync). With
---redis, B's worker takes its tasks from that Redis database (FLUSHED; never db 0)
-instead of the file broker.
+--redis, B uses that Redis database and A the next one (both FLUSHED; never db 0) as
+broker, nonce and rate store, as in production; else files and process memory.
 
 One client, one order at a time, through the open API (kameng.client): `--orders` card
 orders straight at A (the codes are in the answer: A's own time), then `--orders` at B
@@ -100,12 +100,15 @@ def main() -> int:
     options = parser.parse_args()
     if options.postgres:
         os.environ["DATABASE_URL"] = options.postgres  # tests/sites.py: PostgreSQL sites
-    env_b = dict(ENV)
-    if options.redis:
-        flush_redis(options.redis)
-        env_b.update(REDIS_URL=options.redis, KAMENG_SINGLE_HOST="1")
+    env_a, env_b = dict(ENV), dict(ENV)
+    if options.redis:  # each site its own database on that server: queues must not mix
+        base, _, number = options.redis.rpartition("/")
+        for env, url in ((env_b, options.redis), (env_a, f"{base}/{int(number) + 1}")):
+            flush_redis(url)
+            env.update(REDIS_URL=url, KAMENG_SINGLE_HOST="1")
     root = Path(os.environ.get("TMPDIR", "/tmp")) / f"kameng-bench-docked-{os.getpid()}"
-    a, b = KamengSite("bench_a", root, env=ENV), KamengSite("bench_b", root, env=env_b)
+    a = KamengSite("bench_a", root, env=env_a, server="gunicorn")
+    b = KamengSite("bench_b", root, env=env_b, server="gunicorn")
     warm = 10
     try:
         a.start()

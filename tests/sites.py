@@ -69,7 +69,15 @@ def _with_database(url: str, name: str) -> str:
 class KamengSite:
     """One live Kameng deployment in subprocesses; `start()` it, `stop()` it after."""
 
-    def __init__(self, name: str, root: Path, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        server: str = "runserver",
+    ) -> None:
+        self.server = server
         """`env`: settings for this site only (e.g. KAMENG_SUPPLIER_TIMEOUT), applied
         over the ones the harness sets."""
         if not NAME.match(name):
@@ -121,11 +129,7 @@ class KamengSite:
             # Picked just before the server binds it (migrating takes seconds).
             self.port = _free_port()
             self.env["KAMENG_PUBLIC_URL"] = self.url
-            self._spawn(
-                "runserver",
-                [str(BIN / "kameng"), "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-                self.runserver_log,
-            )
+            self._spawn("runserver", self._server_argv(), self.runserver_log)
             # The Makefile's demo worker: both queues, beat inside, threads.
             self._spawn(
                 "worker",
@@ -153,6 +157,21 @@ class KamengSite:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - began
+
+    def _server_argv(self) -> list[str]:
+        """Django's runserver (tests), or gunicorn as production runs it (benchmarks);
+        either logs each request, which is how start() knows it answers."""
+        if self.server == "gunicorn":
+            return [
+                str(BIN / "gunicorn"),
+                "kameng.wsgi:application",
+                f"--bind=127.0.0.1:{self.port}",
+                "--worker-class=gthread",
+                "--workers=2",
+                "--threads=4",
+                "--access-logfile=-",
+            ]
+        return [str(BIN / "kameng"), "runserver", f"127.0.0.1:{self.port}", "--noreload"]
 
     def stop(self) -> None:
         """SIGTERM each process group (Celery's warm shutdown, beat's child included),
