@@ -3,10 +3,8 @@ that are not the API's objects, a kind that changed. The upstream here is a stub
 edge (a small HTTP server answering the listing), since a real Kameng never lists them."""
 
 import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -20,63 +18,14 @@ from kameng.errors import InvalidInput
 from kameng.orders import services as orders
 from kameng.suppliers.models import Offer, Supplier
 from tests import factories
-
-
-def product(sku_id: int, price: str, **changes) -> dict:
-    return {
-        "sku_id": sku_id,
-        "name": "10元",
-        "product": "桩卡",
-        "category": "游戏点卡",
-        "kind": "card",
-        "face_value": "10.00",
-        "price": price,
-        "retail_price": "10.00",
-        "stock_state": "in_stock",
-        "stock": 9,
-        **changes,
-    }
-
-
-class Listing:
-    def __init__(self) -> None:
-        self.products: list[dict] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _handler(self):
-        listing = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                return None
-
-            def do_GET(self) -> None:
-                if self.path.startswith("/api/v1/products"):
-                    body = {
-                        "products": listing.products,
-                        "as_of": "2026-12-07T00:00:00+00:00",
-                        "complete": True,
-                    }
-                else:
-                    body = {"currency": "CNY", "balance": "88.00", "held": "0.00"}
-                raw = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        return Handler
+from tests.docking.stub import StubUpstream, product
 
 
 @pytest.fixture
-def stub() -> Iterator[Listing]:
-    listing = Listing()
-    threading.Thread(target=listing.server.serve_forever, daemon=True).start()
-    yield listing
-    listing.server.shutdown()
-    listing.server.server_close()
+def stub() -> Iterator[StubUpstream]:
+    upstream = StubUpstream().start()
+    yield upstream
+    upstream.stop()
 
 
 @pytest.fixture
