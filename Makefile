@@ -114,6 +114,7 @@ bench: install
 	$(BIN)/python benchmarks/storefront.py
 	$(BIN)/python benchmarks/console_pages.py
 	$(BIN)/python benchmarks/console_pages.py --database-url postgres://postgres@127.0.0.1:5432/kameng_bench_console
+	$(BIN)/python benchmarks/docked_orders.py --postgres postgres://postgres@127.0.0.1:5432/postgres --redis redis://127.0.0.1:6379/13
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

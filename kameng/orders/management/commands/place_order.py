@@ -26,8 +26,8 @@ class Command(KamengCommand):
             type=float,
             default=0,
             metavar="SECONDS",
-            help="direct SKUs: wait up to this long for the supplier's outcome; exit status "
-            "1 if the order is not delivered by then",
+            help="direct SKUs and docked card SKUs: wait up to this long for the supplier's "
+            "outcome; exit status 1 if the order is not delivered by then",
         )
 
     def handle(
