@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from kameng.agents.models import AgentLevel
@@ -13,10 +13,8 @@ from kameng.money import to_money
 
 
 def connection_view(connection: Connection) -> dict:
-    counts = connection.skus.aggregate(
-        mirrored=Count("pk", filter=Q(delisted_at__isnull=True)),
-        delisted=Count("pk", filter=Q(delisted_at__isnull=False)),
-    )
+    """A connection for the CLI (its counts as connection_rows counts them)."""
+    counted = connection_rows().get(pk=connection.pk)
     return {
         "name": connection.supplier.name,
         "url": connection.supplier.api_base_url,
@@ -26,22 +24,20 @@ def connection_view(connection: Connection) -> dict:
         "rounding": connection.rounding,
         "auto_price": connection.auto_price,
         "excluded": connection.excluded,
-        "mirrored": counts["mirrored"],
-        "delisted": counts["delisted"],
+        "mirrored": counted.mirrored,
+        "delisted": counted.delisted,
         "synced_at": connection.synced_at.isoformat() if connection.synced_at else None,
         "full_synced_at": (
             connection.full_synced_at.isoformat() if connection.full_synced_at else None
         ),
         "balance": str(connection.balance) if connection.balance is not None else None,
         "last_error": connection.last_error,
-        "open_discrepancies": connection.discrepancies.filter(resolved_at__isnull=True).count(),
+        "open_discrepancies": counted.open_discrepancies,
     }
 
 
 def connections() -> list[dict]:
-    return [
-        connection_view(c) for c in Connection.objects.select_related("supplier").order_by("pk")
-    ]
+    return [connection_view(connection) for connection in connection_rows()]
 
 
 def open_discrepancies(limit: int = 200) -> list[dict]:

@@ -23,10 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from kameng.agents.models import AgentLevel
 from kameng.catalog.models import Category, Product, Sku
 from kameng.docking.errors import BadPriceRule, ConnectionNotFound, UpstreamUnreachable
 from kameng.docking.models import Connection, Discrepancy, DockedSku
+from kameng.docking.queries import top_level_discount, with_top_prices
 from kameng.errors import InvalidInput
 from kameng.money import CENT, InvalidAmount, parse_money, to_money
 from kameng.suppliers import services as suppliers
@@ -173,11 +173,6 @@ def list_price(cost: Decimal, connection: Connection, top_discount: Decimal) -> 
     return listed
 
 
-def _top_discount() -> Decimal:
-    found = AgentLevel.objects.filter(depth=1).values_list("discount", flat=True).first()
-    return Decimal(found) if found else Decimal(1)
-
-
 # --- sync ---------------------------------------------------------------------------------
 
 
@@ -219,7 +214,7 @@ def sync(connection: Connection, *, full: bool = False, now: datetime | None = N
     except SupplierUnreachable:
         balance = connection.balance  # the listing came: the balance can wait
     report = SyncReport(connection.supplier.name, complete, as_of)
-    discount = _top_discount()
+    discount = top_level_discount()
     excluded = set(connection.excluded)
     with transaction.atomic():
         mirrored = {d.remote_sku_id: d for d in connection.skus.select_related("sku")}
@@ -414,13 +409,13 @@ def _stock(product: dict) -> int | None:
 
 def _below_cost(connection: Connection) -> list[int]:
     """Mirrored SKUs on sale whose upstream price passed what our top level pays."""
-    discount = _top_discount()
-    rows = DockedSku.objects.filter(connection=connection, delisted_at__isnull=True)
-    return [
-        docked.sku_id
-        for docked in rows.select_related("sku")
-        if docked.cost > to_money(docked.sku.base_price * discount)
-    ]
+    rows = list(
+        DockedSku.objects.filter(connection=connection, delisted_at__isnull=True).select_related(
+            "sku"
+        )
+    )
+    with_top_prices(rows)
+    return [docked.sku_id for docked in rows if docked.below_cost]
 
 
 # --- reconciliation -------------------------------------------------------------------
