@@ -223,7 +223,11 @@ def sync(connection: Connection, *, full: bool = False, now: datetime | None = N
         for raw in products:
             product = read_product(raw)
             if product is None:
-                report.skipped.append({"sku_id": raw.get("sku_id"), "reason": "malformed"})
+                remote_id = raw.get("sku_id")
+                report.skipped.append({"sku_id": remote_id, "reason": "malformed"})
+                if isinstance(remote_id, int):  # listed, but unreadable: stopped, not delisted
+                    listed.add(remote_id)
+                    _stop(mirrored.get(remote_id), offers, now)
                 continue
             remote_id = product["sku_id"]
             listed.add(remote_id)

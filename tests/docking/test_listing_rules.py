@@ -69,6 +69,17 @@ def test_a_mirrored_sku_whose_price_drops_to_0_stops_selling(connection, stub):
         orders.place_order(agent=buyer, sku_id=sku_id, quantity=1, out_trade_no="zero-1")
 
 
+def test_a_mirrored_product_listed_unreadable_stops_selling_but_stays(connection, stub):
+    stub.products = [product(1, "9.50")]
+    docking.sync(connection)
+    stub.products = [product(1, "9.50", face_value="ten")]
+    report = docking.sync(connection, full=True)
+    assert report.delisted == [] and report.skipped == [{"sku_id": 1, "reason": "malformed"}]
+    docked = DockedSku.objects.select_related("sku").get(remote_sku_id=1)
+    assert docked.delisted_at is None and docked.sku.active
+    assert not Offer.objects.get(sku=docked.sku).remote_available
+
+
 def test_a_product_whose_kind_changes_is_not_sold_as_the_other_kind(connection, stub):
     stub.products = [product(1, "9.50")]
     docking.sync(connection)
