@@ -1,7 +1,6 @@
 """Request and response shapes of API v1 (the OpenAPI document is generated from
 them). Money is a decimal string, e.g. "9.50"."""
 
-from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
@@ -54,9 +53,19 @@ class ProductList(BaseModel):
     )
 
 
+# ISO 8601 date and time (an earlier listing's as_of), to the second or finer, with an
+# optional offset (none: UTC). ASCII digits only: a number is not a time here.
+ISO_TIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+
+
 class ProductFilter(BaseModel):
-    updated_after: datetime | None = Field(
+    updated_after: str | None = Field(
         default=None,
+        pattern=ISO_TIME,
+        json_schema_extra={"format": "date-time"},
         description="only SKUs that may have changed since (an earlier listing's as_of; "
         "allow a minute of overlap); may answer all of them (complete: true)",
     )

@@ -4,10 +4,11 @@ Mounted at /api/v1/; OpenAPI document at /api/v1/openapi.json, browsable at
 /api/v1/docs. Errors are {"error": {"code", "message", ...}} with a 4xx status.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Path, Query
 from ninja import Status as Answer
@@ -18,7 +19,7 @@ from kameng.api import schemas
 from kameng.api.auth import SignedRequest
 from kameng.api.errors import RateLimited
 from kameng.clientip import client_ip
-from kameng.errors import DomainError
+from kameng.errors import DomainError, InvalidInput
 from kameng.orders import catalog, queries
 from kameng.orders import services as orders
 from kameng.orders.models import Order
@@ -105,12 +106,22 @@ def list_products(request: HttpRequest, filters: Query[schemas.ProductFilter]):
     """The SKUs this agent may buy, at its own price, with stock state; with
     `updated_after`, those that may have changed since (a docked site's sync)."""
     as_of = timezone.now()
-    since = filters.updated_after
-    if since is not None and timezone.is_naive(since):
-        since = timezone.make_aware(since, UTC)  # a time without an offset is UTC
+    since = _time(filters.updated_after, "updated_after") if filters.updated_after else None
     changed = catalog.changed_since(since) if since is not None else None
     products = catalog.offers_for(agent_of(request), changed=changed)
     return {"products": products, "as_of": as_of.isoformat(), "complete": changed is None}
+
+
+def _time(text: str, name: str) -> datetime:
+    """An ISO 8601 time the document's pattern let through (a time without an offset is
+    UTC); one that is no real date (month 13) is a 400 like any bad input."""
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidInput(f"{name} is not a date and time: {text!r}")
+    return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
 @api.get("/products/{sku_id}", response={200: schemas.Product, **ERRORS}, tags=["products"])
