@@ -83,10 +83,9 @@ def connect(
         raise InvalidInput("an upstream key and secret are printable ASCII (as Kameng issues them)")
     if Supplier.objects.filter(name=name).exists():
         raise InvalidInput(f"a supplier named {name!r} exists already: choose another name")
-    probe = Supplier(
-        name=name, mode=Supplier.Mode.API, adapter=ADAPTER, api_base_url=url.rstrip("/")
-    )
-    _listing(_probe_adapter(probe, app_key, secret), None)  # UpstreamUnreachable
+    # The key is tried with the adapter itself before anything is saved.
+    probe = KamengV1Adapter(SupplierCredentials(url.rstrip("/"), app_key, secret))
+    _listing(probe, None)  # UpstreamUnreachable
     with transaction.atomic():
         supplier = suppliers.create_supplier(
             name, mode=Supplier.Mode.API, status=Supplier.Status.APPROVED
@@ -147,10 +146,6 @@ def _price_rule(percent: Decimal | str, fixed: Decimal | str, rounding: str) -> 
     if rounding not in _STEPS:
         raise BadPriceRule(f"rounding is one of {', '.join(_STEPS)}")
     return percent.quantize(Decimal("0.01")), fixed, rounding
-
-
-def _probe_adapter(supplier: Supplier, app_key: str, secret: str) -> KamengV1Adapter:
-    return KamengV1Adapter(SupplierCredentials(supplier.api_base_url, app_key, secret))
 
 
 # --- prices -------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ GatewayUnreachable: the outcome is unknown, never a refusal.
 import hashlib
 import hmac
 import json
-import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from kameng import httpclient
 from kameng.money import InvalidAmount, parse_money
 from kameng.payments.gateways.base import (
     ApiPayment,
@@ -98,25 +98,7 @@ def format_money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def _new_client() -> httpx.Client:
-    return httpx.Client(
-        follow_redirects=False,  # server to server: a redirect is not the protocol's answer
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        headers={"User-Agent": "Kameng (epay)"},
-    )
-
-
-# One pool for the whole process (httpx.Client is thread-safe); timeouts per request.
-_client = _new_client()
-
-
-def _client_after_fork() -> None:
-    """A forked worker (Celery prefork) must not share its parent's sockets."""
-    global _client
-    _client = _new_client()
-
-
-os.register_at_fork(after_in_child=_client_after_fork)
+HEADERS = {"User-Agent": "Kameng (epay)"}
 
 
 def _int(value: Any) -> int | None:
@@ -166,11 +148,12 @@ class EpayGateway(PaymentGateway):
         GatewayUnreachable."""
         url = self._url(path)
         try:
-            response = _client.request(
+            response = httpclient.client().request(
                 method,
                 url,
                 params=params,
                 data=data,
+                headers=HEADERS,
                 timeout=self.timeout,
                 follow_redirects=False,
             )

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from kameng import httpclient
 from kameng.upstream.adapters.base import (
     ForgedCallback,
     MalformedCallback,
@@ -82,25 +82,7 @@ NOT_SENT = (
 )
 
 
-def _new_client() -> httpx.Client:
-    return httpx.Client(
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        headers={"Content-Type": CONTENT_TYPE, "User-Agent": f"Kameng ({PROTOCOL})"},
-    )
-
-
-# One pool for the whole process: httpx.Client is thread-safe and keeps connections
-# to each supplier alive between calls; timeouts are given per request.
-_client = _new_client()
-
-
-def _client_after_fork() -> None:
-    """A forked worker (Celery prefork) must not share its parent's sockets."""
-    global _client
-    _client = _new_client()
-
-
-os.register_at_fork(after_in_child=_client_after_fork)
+HEADERS = {"Content-Type": CONTENT_TYPE, "User-Agent": f"Kameng ({PROTOCOL})"}
 
 
 def _render(value: Any) -> str:
@@ -195,7 +177,9 @@ class KamengHttpAdapter(SupplierAdapter):
         )
         url = f"{creds.base_url.rstrip('/')}{path}"
         try:
-            response = _client.post(url, content=encode(request), timeout=self.timeout)
+            response = httpclient.client().post(
+                url, content=encode(request), headers=HEADERS, timeout=self.timeout
+            )
         except NOT_SENT as exc:
             raise SupplierNotReached(f"{url}: not sent: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:

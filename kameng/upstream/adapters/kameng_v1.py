@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from kameng import httpclient
 from kameng.client import (
     HEADER_KEY,
     HEADER_SIGNATURE,
@@ -57,14 +58,7 @@ FINAL_REFUSALS = frozenset({"invalid_account", "invalid_input", "bad_request"})
 STOCK_OUT = frozenset({"out_of_stock", "sku_not_found", "sku_not_sellable"})
 
 
-def _new_client() -> httpx.Client:
-    return httpx.Client(
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        headers={"User-Agent": "Kameng-Docking/1", "Accept": "application/json"},
-    )
-
-
-_client = _new_client()  # thread-safe, keeps connections to each upstream alive
+HEADERS = {"User-Agent": "Kameng-Docking/1", "Accept": "application/json"}
 
 
 @register
@@ -80,14 +74,17 @@ class KamengV1Adapter(SupplierAdapter):
         parts = urlsplit(creds.base_url)
         full_path = parts.path.rstrip("/") + path
         payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = signed_headers(creds.merchant_id, creds.secret, method, full_path, payload)
+        headers = {
+            **HEADERS,
+            **signed_headers(creds.merchant_id, creds.secret, method, full_path, payload),
+        }
         if not all(value.isascii() for value in headers.values()):
             raise SupplierNotReached("the key cannot be sent: not ASCII")
         if payload:
             headers["Content-Type"] = "application/json"
         url = f"{parts.scheme}://{parts.netloc}{full_path}"
         try:
-            return _client.request(
+            return httpclient.client().request(
                 method, url, content=payload or None, headers=headers, timeout=self.timeout
             )
         except NOT_SENT as exc:
